@@ -1,0 +1,176 @@
+#include "core/decode.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
+
+#include "core/config.h"
+#include "core/text.h"
+
+namespace ocrkit {
+
+DecodeOptions DecodeOptions::from_config(const Config& c) {
+  DecodeOptions o;
+  o.method = c.get_choice("decode.method", {"greedy", "beam"});
+  o.beam_width = c.get_int("decode.beam_width");
+  o.alphabet = c.get_string("decode.alphabet");
+  o.length = c.get_int("decode.length");
+  if (o.beam_width < 1) throw ConfigError("config key 'decode.beam_width' must be >= 1");
+  if (o.length < 0) throw ConfigError("config key 'decode.length' must be >= 0");
+  return o;
+}
+
+namespace {
+
+// allowed[c] for every class; blank always allowed.
+std::vector<char> allowed_classes(const Charset& charset, const std::string& alphabet, int classes) {
+  std::vector<char> allowed(classes, 1);
+  if (alphabet.empty()) return allowed;
+  std::fill(allowed.begin() + 1, allowed.end(), 0);
+  for (const auto& ch : utf8_chars(Charset::preset_characters(alphabet))) {
+    int id = charset.id(ch);
+    if (id > 0 && id < classes) allowed[id] = 1;
+  }
+  return allowed;
+}
+
+void finish(Decoded& d, const Charset& charset, const std::vector<int>& ids, const float* probs, int frames,
+            int classes) {
+  for (int id : ids) {
+    d.chars.push_back(charset.symbol(id));
+    d.text += charset.symbol(id);
+  }
+  if (!d.char_conf.empty()) {
+    d.confidence = *std::min_element(d.char_conf.begin(), d.char_conf.end());
+  } else {
+    double blank = 0;
+    for (int t = 0; t < frames; ++t) blank += probs[size_t(t) * classes];
+    d.confidence = frames ? float(blank / frames) : 0.f;
+  }
+}
+
+Decoded greedy(const float* probs, int T, int C, const Charset& charset, const std::vector<char>& allowed) {
+  Decoded d;
+  std::vector<int> ids;
+  int prev = 0;
+  for (int t = 0; t < T; ++t) {
+    const float* row = probs + size_t(t) * C;
+    int best = 0;
+    for (int c = 1; c < C; ++c)
+      if (allowed[c] && row[c] > row[best]) best = c;
+    if (best != 0 && best != prev) {
+      ids.push_back(best);
+      d.char_conf.push_back(row[best]);
+      d.char_frame.push_back(t);
+    } else if (best != 0 && best == prev && !d.char_conf.empty()) {
+      d.char_conf.back() = std::max(d.char_conf.back(), row[best]);  // a character's confidence is its peak
+    }
+    prev = best;
+  }
+  finish(d, charset, ids, probs, T, C);
+  return d;
+}
+
+double log_add(double a, double b) {
+  if (a == -INFINITY) return b;
+  if (b == -INFINITY) return a;
+  double m = std::max(a, b);
+  return m + std::log(std::exp(a - m) + std::exp(b - m));
+}
+
+struct Beam {
+  double p_blank = -INFINITY, p_char = -INFINITY;  // log prob of prefix ending in blank / in its last char
+  std::vector<float> conf;
+  std::vector<int> frame;
+  double total() const { return log_add(p_blank, p_char); }
+};
+
+// CTC prefix beam search (Hannun et al. 2014) with an optional exact length and alphabet.
+Decoded beam(const float* probs, int T, int C, const Charset& charset, const std::vector<char>& allowed,
+             int width, int length) {
+  const double floor_p = 1e-12;
+  std::map<std::vector<int>, Beam> beams;
+  beams[{}].p_blank = 0.0;
+  // Classes worth expanding per frame: the top ones only (keeps beam search linear in C).
+  const int top_k = std::min(C - 1, std::max(width, 8));
+  std::vector<int> order(C - 1);
+  for (int t = 0; t < T; ++t) {
+    const float* row = probs + size_t(t) * C;
+    for (int c = 1; c < C; ++c) order[c - 1] = c;
+    std::partial_sort(order.begin(), order.begin() + top_k, order.end(),
+                      [&](int a, int b) { return row[a] > row[b]; });
+    std::map<std::vector<int>, Beam> next;
+    const int remaining = T - t - 1;  // frames after this one
+    for (const auto& [prefix, b] : beams) {
+      double total = b.total();
+      // Blank: prefix unchanged.
+      Beam& same = next[prefix];
+      if (same.conf.empty() && !b.conf.empty()) { same.conf = b.conf; same.frame = b.frame; }
+      same.p_blank = log_add(same.p_blank, total + std::log(std::max<double>(row[0], floor_p)));
+      int last = prefix.empty() ? -1 : prefix.back();
+      if (last > 0) same.p_char = log_add(same.p_char, b.p_char + std::log(std::max<double>(row[last], floor_p)));
+      for (int k = 0; k < top_k; ++k) {
+        int c = order[k];
+        if (!allowed[c]) continue;
+        if (length > 0 && int(prefix.size()) >= length) continue;
+        double lp = std::log(std::max<double>(row[c], floor_p));
+        std::vector<int> ext = prefix;
+        ext.push_back(c);
+        Beam& e = next[ext];
+        // Repeating the last char needs a blank in between.
+        double from = c == last ? b.p_blank : total;
+        e.p_char = log_add(e.p_char, from + lp);
+        if (e.conf.size() != ext.size() || row[c] > e.conf.back()) {
+          e.conf = b.conf;
+          e.frame = b.frame;
+          e.conf.push_back(row[c]);
+          e.frame.push_back(t);
+        }
+      }
+      (void)remaining;
+    }
+    std::vector<std::pair<double, std::vector<int>>> ranked;
+    for (auto& [prefix, b] : next) {
+      // A prefix that can no longer reach the required length (one char per frame at most) is dead.
+      if (length > 0 && int(prefix.size()) + remaining < length) continue;
+      ranked.push_back({b.total(), prefix});
+    }
+    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    beams.clear();
+    for (int i = 0; i < int(ranked.size()) && i < width; ++i) beams[ranked[i].second] = next[ranked[i].second];
+  }
+  const std::vector<int>* best = nullptr;
+  double best_p = -INFINITY;
+  for (const auto& [prefix, b] : beams) {
+    if (length > 0 && int(prefix.size()) != length) continue;
+    if (b.total() > best_p) { best_p = b.total(); best = &prefix; }
+  }
+  Decoded d;
+  if (!best) {  // no prefix of the required length: fall back to the unconstrained best
+    for (const auto& [prefix, b] : beams)
+      if (b.total() > best_p) { best_p = b.total(); best = &prefix; }
+  }
+  if (best) {
+    d.char_conf = beams[*best].conf;
+    d.char_frame = beams[*best].frame;
+    finish(d, charset, *best, probs, T, C);
+  }
+  return d;
+}
+
+}  // namespace
+
+Decoded ctc_decode(const float* probs, int frames, int classes, const Charset& charset, const DecodeOptions& opt) {
+  if (classes != charset.num_classes())
+    throw std::invalid_argument("decoder: model has " + std::to_string(classes) + " classes, charset " +
+                                std::to_string(charset.num_classes()));
+  std::vector<char> allowed = allowed_classes(charset, opt.alphabet, classes);
+  if (opt.method == "beam" || opt.length > 0)
+    return beam(probs, frames, classes, charset, allowed, std::max(opt.beam_width, 1), opt.length);
+  return greedy(probs, frames, classes, charset, allowed);
+}
+
+}  // namespace ocrkit
+

@@ -1,0 +1,32 @@
+// CTC decoding of per-frame class probabilities into text with per-character confidences.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/charset.h"
+
+namespace ocrkit {
+
+class Config;
+
+struct DecodeOptions {
+  std::string method = "greedy";  // greedy | beam (beam is used whenever a length is required)
+  int beam_width = 8;             // prefixes kept per frame in beam search
+  std::string alphabet;           // only these characters may be emitted; empty = whole charset
+  int length = 0;                 // exact number of characters (0 = any); VIN = 17
+
+  static DecodeOptions from_config(const Config& config);
+};
+
+struct Decoded {
+  std::string text;
+  std::vector<std::string> chars;  // the characters of text
+  std::vector<float> char_conf;    // probability of each character at the frame that emitted it
+  std::vector<int> char_frame;     // frame index that emitted each character
+  float confidence = 0;            // the lowest character confidence (1 - mean blank prob when empty)
+};
+
+// probs: T x C row-major probabilities (softmax output), class 0 = blank.
+Decoded ctc_decode(const float* probs, int frames, int classes, const Charset& charset, const DecodeOptions& opt);
+
+}  // namespace ocrkit

@@ -1,0 +1,32 @@
+// Batched recognition with an in-memory model: the one inference path, shared by Recognizer (eval,
+// infer) and the trainer's validation.
+#pragma once
+#include <opencv2/core.hpp>
+#include <vector>
+
+#include "core/charset.h"
+#include "core/decode.h"
+#include "core/image.h"
+#include "core/model.h"
+#include "core/recognizer.h"
+#include "core/runtime.h"
+
+namespace ocrkit {
+
+struct InferenceContext {
+  OcrModel model{nullptr};
+  Runtime runtime;
+  Charset charset;
+  PreprocessParams preprocess;
+  DecodeOptions decode;
+  int max_batch_pixels = 1 << 21;
+};
+
+// Preprocesses, groups crops of similar width into batches, runs the model in inference mode and
+// decodes; results come back in input order. The model must be in eval() mode.
+std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector<cv::Mat>& crops);
+
+// [N, 1, H, maxW] batch of prepared lines (zero = background padding), pinned when `pin` is set.
+torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin);
+
+}  // namespace ocrkit

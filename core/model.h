@@ -1,0 +1,62 @@
+// CTC line recognizers. Input [N, 1, H, W] float (ink = 1), output logits [N, T, C] with T = W / 4.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace ocrkit {
+
+class Config;
+
+struct ModelOptions {
+  std::string arch = "crnn";  // crnn | transformer
+  std::vector<int64_t> channels{32, 64, 128, 256};
+  bool depthwise = false;
+  int64_t hidden = 128, layers = 2, heads = 4, ffn = 512;
+  int64_t height = 32;
+  int64_t num_classes = 2;
+  static ModelOptions from_config(const Config& config, int64_t num_classes);
+};
+
+// Multi-head self-attention whose core runs on the selected implementation (eager / sdpa / flash).
+// libtorch's nn::MultiheadAttention breaks under bf16 autocast, hence this module.
+class SelfAttentionImpl : public torch::nn::Module {
+ public:
+  SelfAttentionImpl(int64_t dim, int64_t heads);
+  torch::Tensor forward(const torch::Tensor& x);  // [N, T, D]
+  std::string attention = "eager";
+
+ private:
+  int64_t heads_;
+  torch::nn::Linear qkv_{nullptr}, out_{nullptr};
+};
+TORCH_MODULE(SelfAttention);
+
+// The attention core alone, exposed for the cross-implementation agreement tests.
+torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const std::string& implementation);
+
+class OcrModelImpl : public torch::nn::Module {
+ public:
+  explicit OcrModelImpl(const ModelOptions& options);
+  torch::Tensor forward(torch::Tensor x);
+  void set_attention(const std::string& implementation);
+  // Frames per input pixel column: T = W / stride.
+  static constexpr int64_t kStride = 4;
+  const ModelOptions& options() const { return options_; }
+  // Parameter groups for freezing: "backbone" (convolutions), "sequence" (LSTM/transformer), "head".
+  std::vector<torch::Tensor> parameters_of(const std::string& part);
+
+ private:
+  ModelOptions options_;
+  torch::nn::Sequential backbone_{nullptr};
+  torch::nn::LSTM lstm_{nullptr};
+  torch::nn::Linear proj_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+  torch::nn::LayerNorm final_norm_{nullptr};
+  torch::nn::Linear head_{nullptr};
+};
+TORCH_MODULE(OcrModel);
+
+}  // namespace ocrkit

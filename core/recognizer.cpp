@@ -1,0 +1,109 @@
+#include "core/recognizer.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/checkpoint.h"
+#include "core/inference.h"
+#include "core/log.h"
+#include "core/torch_compat.h"
+
+namespace ocrkit {
+
+torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin) {
+  int64_t h = prepared.empty() ? 0 : prepared[0].rows, w = 0;
+  for (const auto& m : prepared) w = std::max<int64_t>(w, m.cols);
+  auto batch = torch::zeros({int64_t(prepared.size()), 1, h, w}, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(pin));
+  float* base = batch.data_ptr<float>();
+  for (size_t i = 0; i < prepared.size(); ++i)
+    for (int y = 0; y < prepared[i].rows; ++y)
+      std::memcpy(base + (i * h + y) * w, prepared[i].ptr<float>(y), sizeof(float) * prepared[i].cols);
+  return batch;
+}
+
+std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector<cv::Mat>& crops) {
+  const size_t n = crops.size();
+  std::vector<LineResult> results(n);
+  if (n == 0) return results;
+  std::vector<cv::Mat> prepared(n);
+  std::vector<int> content(n);
+  for (size_t i = 0; i < n; ++i) prepared[i] = prepare_line(crops[i], ctx.preprocess, &content[i]);
+  // Sort by width so each batch pads little; results are written back by index.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prepared[a].cols < prepared[b].cols; });
+  c10::InferenceMode inference;
+  const bool pin = ctx.runtime.device.is_cuda();
+  for (size_t start = 0; start < n;) {
+    // Grow the batch while its padded size stays within the pixel budget (widest item last).
+    size_t end = start + 1;
+    while (end < n && int64_t(end - start + 1) * prepared[order[end]].cols * ctx.preprocess.height <= ctx.max_batch_pixels)
+      ++end;
+    std::vector<cv::Mat> group;
+    for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]]);
+    torch::Tensor probs;
+    {
+      compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
+      auto x = stack_lines(group, pin).to(ctx.runtime.device, /*non_blocking=*/pin);
+      probs = torch::softmax(ctx.model->forward(x).to(torch::kFloat32), -1).to(torch::kCPU).contiguous();
+    }
+    const int64_t frames = probs.size(1), classes = probs.size(2);
+    for (size_t k = start; k < end; ++k) {
+      const size_t i = order[k];
+      const int64_t used = std::min<int64_t>(frames, prepared[i].cols / OcrModelImpl::kStride);
+      const float* p = probs.data_ptr<float>() + (k - start) * frames * classes;
+      Decoded d = ctc_decode(p, int(used), int(classes), ctx.charset, ctx.decode);
+      LineResult& r = results[i];
+      r.text = d.text;
+      r.confidence = d.confidence;
+      r.chars = d.chars;
+      r.char_conf = d.char_conf;
+      // Frame centre -> column in the prepared line -> column in the original crop.
+      const double scale = double(crops[i].cols) / std::max(1, content[i]);
+      for (int f : d.char_frame)
+        r.char_x.push_back(float(std::min<double>(crops[i].cols, (f + 0.5) * OcrModelImpl::kStride * scale)));
+    }
+    start = end;
+  }
+  return results;
+}
+
+struct Recognizer::Impl {
+  std::string path;
+  InferenceContext ctx;
+  std::string config_yaml;
+};
+
+Recognizer::Recognizer(const std::string& checkpoint_path, const RecognizerOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->path = checkpoint_path;
+  Runtime rt = select_runtime(options.runtime);
+  Checkpoint ck = load_checkpoint(checkpoint_path, rt.device);
+  ck.model->eval();
+  ck.model->set_attention(rt.attention);
+  impl_->ctx.model = ck.model;
+  impl_->ctx.runtime = rt;
+  impl_->ctx.charset = ck.charset;
+  impl_->ctx.preprocess = ck.preprocess;
+  impl_->ctx.decode = options.use_checkpoint_decode ? DecodeOptions::from_config(ck.config) : options.decode;
+  impl_->ctx.max_batch_pixels = options.max_batch_pixels;
+  impl_->config_yaml = ck.config.dump();
+  log_line("model", checkpoint_path + ": " + ck.config.get_string("model.arch") + ", " +
+                        std::to_string(ck.charset.num_classes() - 1) + " characters, height " +
+                        std::to_string(ck.preprocess.height) + ", decode " + impl_->ctx.decode.method);
+}
+
+Recognizer::~Recognizer() = default;
+
+std::vector<LineResult> Recognizer::recognize(const std::vector<cv::Mat>& crops) {
+  return recognize_crops(impl_->ctx, crops);
+}
+
+const std::string& Recognizer::model_path() const { return impl_->path; }
+const std::string& Recognizer::runtime_summary() const { return impl_->ctx.runtime.summary; }
+std::string Recognizer::device_name() const { return impl_->ctx.runtime.device_name; }
+const PreprocessParams& Recognizer::preprocess() const { return impl_->ctx.preprocess; }
+const DecodeOptions& Recognizer::decode_options() const { return impl_->ctx.decode; }
+std::string Recognizer::config_yaml() const { return impl_->config_yaml; }
+
+}  // namespace ocrkit

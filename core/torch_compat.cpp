@@ -1,0 +1,93 @@
+#include "core/torch_compat.h"
+
+#include <ATen/autocast_mode.h>
+#if OCRKIT_TORCH_AT_LEAST(2, 0)
+#include <ATen/Context.h>
+#include <torch/mps.h>
+#include <torch/cuda.h>
+#endif
+#include <ATen/Context.h>
+
+namespace ocrkit::compat {
+
+bool mps_available() {
+#if OCRKIT_TORCH_AT_LEAST(2, 0)
+  return torch::mps::is_available();
+#else
+  return at::hasMPS();
+#endif
+}
+
+void cuda_synchronize() {
+#if OCRKIT_TORCH_AT_LEAST(2, 0)
+  if (torch::cuda::is_available()) torch::cuda::synchronize();
+#endif  // older builds here are CPU-only (Debian): nothing to wait for
+}
+
+torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only) {
+#if OCRKIT_TORCH_AT_LEAST(2, 0)
+  if (!flash_only) return at::scaled_dot_product_attention(q, k, v);
+  auto& ctx = at::globalContext();
+  // Restrict the dispatcher to the flash kernel for this call, then restore the user's settings.
+  const bool mem = ctx.userEnabledMemEfficientSDP(), math = ctx.userEnabledMathSDP();
+  ctx.setSDPUseMemEfficient(false);
+  ctx.setSDPUseMath(false);
+#if OCRKIT_TORCH_AT_LEAST(2, 3)
+  const bool cudnn = ctx.userEnabledCuDNNSDP();
+  ctx.setSDPUseCuDNN(false);
+#endif
+  struct Restore {
+    std::function<void()> f;
+    ~Restore() { f(); }
+  } restore{[&] {
+    ctx.setSDPUseMemEfficient(mem);
+    ctx.setSDPUseMath(math);
+#if OCRKIT_TORCH_AT_LEAST(2, 3)
+    ctx.setSDPUseCuDNN(cudnn);
+#endif
+  }};
+  return at::scaled_dot_product_attention(q, k, v);
+#else
+  (void)q; (void)k; (void)v; (void)flash_only;
+  TORCH_CHECK(false, "scaled_dot_product_attention needs libtorch >= 2.0 (this is ", torch_version(), ")");
+#endif
+}
+
+static bool cuda_autocast_enabled() {
+#if OCRKIT_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+  return at::autocast::is_enabled();
+#endif
+}
+
+static void set_cuda_autocast(bool on) {
+#if OCRKIT_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(at::kCUDA, on);
+#else
+  at::autocast::set_enabled(on);
+#endif
+}
+
+AutocastGuard::AutocastGuard(const torch::Device& device, torch::ScalarType dtype) {
+  if (!device.is_cuda() || dtype == torch::kFloat32) return;
+  enabled_ = true;
+  previous_ = cuda_autocast_enabled();
+#if OCRKIT_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+#else
+  at::autocast::set_autocast_gpu_dtype(dtype);
+#endif
+  set_cuda_autocast(true);
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!enabled_) return;
+  set_cuda_autocast(previous_);
+  at::autocast::clear_cache();
+}
+
+AutocastOff::AutocastOff() : previous_(cuda_autocast_enabled()) { set_cuda_autocast(false); }
+AutocastOff::~AutocastOff() { set_cuda_autocast(previous_); }
+
+}  // namespace ocrkit::compat

@@ -1,0 +1,49 @@
+// The one place that knows libtorch versions apart: Debian's 1.13 (CPU) and the GPU host's 2.x.
+#pragma once
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <string>
+
+#define OCRKIT_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace ocrkit::compat {
+
+inline std::string torch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+// Public scaled_dot_product_attention arrived in 2.0.
+constexpr bool kHasSdpa = OCRKIT_TORCH_AT_LEAST(2, 0);
+
+bool mps_available();
+void cuda_synchronize();
+// Runs SDPA; flash_only restricts it to the flash kernel (errors instead of silently using another one).
+torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only);
+
+// RAII autocast on CUDA for `dtype` (bf16 or fp16); a no-op for fp32 or on CPU.
+class AutocastGuard {
+ public:
+  AutocastGuard(const torch::Device& device, torch::ScalarType dtype);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool enabled_ = false;
+  bool previous_ = false;
+};
+
+// Disables autocast in a scope (LSTMs run in fp32 inside a bf16 model).
+class AutocastOff {
+ public:
+  AutocastOff();
+  ~AutocastOff();
+
+ private:
+  bool previous_;
+};
+
+}  // namespace ocrkit::compat

@@ -1,0 +1,3 @@
+// Precompiled header for every target that includes libtorch (see CMakeLists.txt).
+#pragma once
+#include <torch/torch.h>

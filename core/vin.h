@@ -1,0 +1,17 @@
+// Vehicle identification numbers: 17 characters from A-H J-N P R-Z 0-9 (never I, O, Q), with a check
+// digit at position 9 (North America). A failed check is a flag, never a reason to change a read.
+#pragma once
+#include <string>
+
+namespace ocrkit {
+
+constexpr int kVinLength = 17;
+// "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
+const std::string& vin_alphabet();
+bool in_vin_alphabet(char c);
+// The check character ('0'-'9' or 'X') for a 17-character VIN; 0 when the text is not VIN-shaped.
+char vin_check_char(const std::string& vin);
+// True when the text is 17 VIN-alphabet characters and position 9 holds the right check character.
+bool vin_check_valid(const std::string& vin);
+
+}  // namespace ocrkit

@@ -1,0 +1,190 @@
+// Models, attention implementations, checkpoints and runtime selection.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/checkpoint.h"
+#include "core/runtime.h"
+#include "core/torch_compat.h"
+
+using namespace ocrkit;
+
+namespace {
+
+Config small_config(const std::string& arch) {
+  Config c;
+  c.set("model.arch=" + arch);
+  c.set("model.channels=[8, 16, 16, 32]");
+  c.set("model.hidden=32");
+  c.set("model.layers=1");
+  c.set("model.heads=4");
+  c.set("model.ffn=64");
+  return c;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
+  auto d = (a.to(torch::kFloat64) - b.to(torch::kFloat64)).norm().item<double>();
+  return d / std::max(1e-12, b.to(torch::kFloat64).norm().item<double>());
+}
+
+}  // namespace
+
+TEST(Model, OutputShapeBothArchitectures) {
+  Charset cs = Charset::from_spec("vin");
+  for (const char* arch : {"crnn", "transformer"}) {
+    OcrModel m = build_model(small_config(arch), cs);
+    m->eval();
+    auto y = m->forward(torch::rand({2, 1, 32, 100}));
+    EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 25, cs.num_classes()})) << arch;
+  }
+}
+
+TEST(Attention, EagerAndSdpaAgreeOnCpu) {
+  torch::manual_seed(7);
+  auto q = torch::randn({2, 4, 37, 16}), k = torch::randn({2, 4, 37, 16}), v = torch::randn({2, 4, 37, 16});
+  auto eager = attention_core(q, k, v, "eager");
+  // Reference in float64.
+  auto ref = torch::matmul(torch::softmax(torch::matmul(q.to(torch::kFloat64), k.to(torch::kFloat64).transpose(-2, -1)) / 4.0, -1),
+                           v.to(torch::kFloat64));
+  EXPECT_LT(rel_err(eager, ref), 1e-5);
+  if (!compat::kHasSdpa) GTEST_SKIP() << "libtorch " << compat::torch_version() << " has no SDPA";
+  EXPECT_LT(rel_err(attention_core(q, k, v, "sdpa"), ref), 1e-5);
+}
+
+// GPU: flash (bf16) agrees with eager fp32 within bf16 tolerance. Skipped without CUDA.
+TEST(AttentionGpu, FlashAgreesWithEager) {
+  if (!torch::cuda::is_available() || !compat::kHasSdpa) GTEST_SKIP() << "needs CUDA and libtorch >= 2.0";
+  torch::manual_seed(7);
+  auto opts = torch::TensorOptions().device(torch::kCUDA);
+  auto q = torch::randn({4, 4, 129, 32}, opts), k = torch::randn({4, 4, 129, 32}, opts), v = torch::randn({4, 4, 129, 32}, opts);
+  auto eager = attention_core(q, k, v, "eager");
+  auto sdpa = attention_core(q, k, v, "sdpa");
+  auto flash = attention_core(q.to(torch::kBFloat16), k.to(torch::kBFloat16), v.to(torch::kBFloat16), "flash");
+  EXPECT_LT(rel_err(sdpa, eager), 1e-3);
+  EXPECT_LT(rel_err(flash, eager), 1e-2);
+  // The whole transformer model under bf16 autocast: flash vs eager.
+  Charset cs = Charset::from_spec("vin");
+  OcrModel m = build_model(small_config("transformer"), cs);
+  m->to(torch::kCUDA);
+  m->eval();
+  auto x = torch::rand({3, 1, 32, 160}, opts);
+  torch::Tensor out_eager, out_flash;
+  {
+    compat::AutocastGuard ac(torch::Device(torch::kCUDA), torch::kBFloat16);
+    m->set_attention("eager");
+    out_eager = m->forward(x).to(torch::kFloat32);
+    m->set_attention("flash");
+    out_flash = m->forward(x).to(torch::kFloat32);
+  }
+  EXPECT_LT(rel_err(out_flash, out_eager), 2e-2);
+}
+
+TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {
+  Charset cs = Charset::from_spec("vin");
+  for (const char* arch : {"crnn", "transformer"}) {
+    Config c = small_config(arch);
+    OcrModel m = build_model(c, cs);
+    // Move BN statistics off their defaults so buffers are checked too.
+    m->train();
+    m->forward(torch::rand({4, 1, 32, 64}));
+    m->eval();
+    std::string path = testing::TempDir() + "/m_" + arch + ".ckpt";
+    save_checkpoint(path, m, c, cs, PreprocessParams::from_config(c), {{"step", 3}});
+    Checkpoint ck = load_checkpoint(path);
+    ck.model->eval();
+    auto x = torch::rand({2, 1, 32, 80});
+    EXPECT_TRUE(torch::equal(m->forward(x), ck.model->forward(x))) << arch;
+    EXPECT_EQ(ck.charset.characters(), cs.characters());
+    EXPECT_EQ(ck.config.dump(), c.dump());
+    EXPECT_EQ(ck.training["step"], 3);
+    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  }
+}
+
+TEST(Checkpoint, BadFilesFailNamingTheFile) {
+  std::string missing = testing::TempDir() + "/nope.ckpt";
+  EXPECT_NE(error_of([&] { load_checkpoint(missing); }).find(missing), std::string::npos);
+  std::string junk = testing::TempDir() + "/junk.ckpt";
+  std::ofstream(junk) << "not a checkpoint";
+  std::string msg = error_of([&] { load_checkpoint(junk); });
+  EXPECT_NE(msg.find(junk), std::string::npos) << msg;
+  // A file from a newer format version is refused with a clear message.
+  Charset cs = Charset::from_spec("vin");
+  Config c = small_config("crnn");
+  OcrModel m = build_model(c, cs);
+  std::string newer = testing::TempDir() + "/newer.ckpt";
+  {
+    torch::serialize::OutputArchive a;
+    m->save(a);
+    nlohmann::json meta = {{"version", kCheckpointVersion + 1}, {"config", c.dump()}, {"charset", cs.characters()},
+                           {"preprocess", PreprocessParams().to_json()}};
+    a.write("ocrkit", c10::IValue(meta.dump()));
+    a.save_to(newer);
+  }
+  msg = error_of([&] { load_checkpoint(newer); });
+  EXPECT_NE(msg.find("newer"), std::string::npos) << msg;
+}
+
+TEST(Checkpoint, ShippedModelsLoad) {
+  // Catches checkpoint format drift: every shipped model must load in this libtorch.
+  std::string dir = std::string(OCRKIT_SOURCE_DIR) + "/models";
+  int found = 0;
+  if (std::filesystem::exists(dir))
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().extension() == ".ckpt") {
+        ++found;
+        Checkpoint ck = load_checkpoint(e.path().string());
+        ck.model->eval();
+        auto y = ck.model->forward(torch::rand({1, 1, ck.preprocess.height, 128}));
+        EXPECT_EQ(y.size(2), ck.charset.num_classes()) << e.path();
+        EXPECT_LT(std::filesystem::file_size(e.path()), 15u << 20) << e.path() << " exceeds 15 MiB";
+      }
+  if (found == 0) GTEST_SKIP() << "no shipped models yet";
+}
+
+TEST(Runtime, ExplicitUnavailableDeviceIsAClearError) {
+  RuntimeRequest r;
+  if (!torch::cuda::is_available()) {
+    r.device = "cuda";
+    std::string msg = error_of([&] { select_runtime(r); });
+    EXPECT_NE(msg.find("CUDA is not available"), std::string::npos) << msg;
+    r.device = "cuda:3";
+    EXPECT_NE(error_of([&] { select_runtime(r); }).find("CUDA is not available"), std::string::npos);
+  }
+  if (!compat::mps_available()) {
+    r.device = "mps";
+    EXPECT_NE(error_of([&] { select_runtime(r); }).find("MPS is not available"), std::string::npos);
+  }
+  r.device = "tpu";
+  EXPECT_NE(error_of([&] { select_runtime(r); }).find("unknown device"), std::string::npos);
+  r.device = "cpu";
+  r.precision = "bf16";
+  EXPECT_NE(error_of([&] { select_runtime(r); }).find("needs a CUDA device"), std::string::npos);
+  r.precision = "fp32";
+  r.attention = "flash";
+  EXPECT_NE(error_of([&] { select_runtime(r); }).find("attention 'flash' needs"), std::string::npos);
+}
+
+TEST(Runtime, AutoOnCpuStatesEverything) {
+  RuntimeRequest r;
+  r.threads = 2;
+  Runtime rt = select_runtime(r);
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(rt.device.type(), torch::kCPU);
+    EXPECT_EQ(rt.dtype, torch::kFloat32);
+    EXPECT_EQ(rt.attention, compat::kHasSdpa ? "sdpa" : "eager");
+  }
+  EXPECT_EQ(rt.threads, 2);
+  for (const char* part : {"device=", "attention=", "dtype=", "threads="})
+    EXPECT_NE(rt.summary.find(part), std::string::npos) << rt.summary;
+}

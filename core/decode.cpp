@@ -110,7 +110,11 @@ Decoded beam(const float* probs, int T, int C, const Charset& charset, const std
       if (same.conf.empty() && !b.conf.empty()) { same.conf = b.conf; same.frame = b.frame; }
       same.p_blank = log_add(same.p_blank, total + std::log(std::max<double>(row[0], floor_p)));
       int last = prefix.empty() ? -1 : prefix.back();
-      if (last > 0) same.p_char = log_add(same.p_char, b.p_char + std::log(std::max<double>(row[last], floor_p)));
+      if (last > 0) {
+        same.p_char = log_add(same.p_char, b.p_char + std::log(std::max<double>(row[last], floor_p)));
+        // The last character is still being emitted: its confidence is its peak probability.
+        if (!same.conf.empty() && row[last] > same.conf.back()) same.conf.back() = row[last];
+      }
       for (int k = 0; k < top_k; ++k) {
         int c = order[k];
         if (!allowed[c]) continue;
@@ -129,7 +133,6 @@ Decoded beam(const float* probs, int T, int C, const Charset& charset, const std
           e.frame.push_back(t);
         }
       }
-      (void)remaining;
     }
     std::vector<std::pair<double, std::vector<int>>> ranked;
     for (auto& [prefix, b] : next) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 
@@ -44,6 +45,11 @@ BatchLoader::BatchLoader(std::vector<LabelSet> sources, Charset charset, Preproc
   batches_per_epoch_ = std::max<int64_t>(1, int64_t(items_.size()) / options_.batch_size);
   reported_bad_.assign(items_.size(), 0);
   if (options_.workers <= 0) options_.workers = std::max(1, int(std::thread::hardware_concurrency()) - 1);
+  // The workers are the parallelism: OpenCV's own thread pool inside each of them only oversubscribes.
+  cv::setNumThreads(1);
+  log_line("data", "loader: " + std::to_string(options_.workers) + " workers, prefetch " +
+                       std::to_string(options_.prefetch) + ", " + std::to_string(batches_per_epoch_) +
+                       " batches per epoch" + (options_.pin_memory ? ", pinned memory" : ""));
 }
 
 BatchLoader::~BatchLoader() {

@@ -1,0 +1,554 @@
+#include "infer/layout.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+namespace ocrkit::infer {
+
+cv::Rect2d PageLayout::source_box(const cv::Rect2d& r) const {
+  double xs[2] = {r.x, r.x + r.width}, ys[2] = {r.y, r.y + r.height};
+  double x0 = 1e18, y0 = 1e18, x1 = -1e18, y1 = -1e18;
+  for (double x : xs)
+    for (double y : ys) {
+      cv::Vec3d p(x, y, 1);
+      double sx = to_source(0, 0) * p[0] + to_source(0, 1) * p[1] + to_source(0, 2);
+      double sy = to_source(1, 0) * p[0] + to_source(1, 1) * p[1] + to_source(1, 2);
+      x0 = std::min(x0, sx), x1 = std::max(x1, sx), y0 = std::min(y0, sy), y1 = std::max(y1, sy);
+    }
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
+bool uneven_background(const cv::Mat& gray) {
+  // The page's lightness with the ink removed: a max filter over a small copy.
+  cv::Mat small, background;
+  double f = 64.0 / std::max(1, std::max(gray.cols, gray.rows));
+  cv::resize(gray, small, cv::Size(), std::min(1.0, f), std::min(1.0, f), cv::INTER_AREA);
+  cv::dilate(small, background, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+  std::vector<uint8_t> v(background.begin<uint8_t>(), background.end<uint8_t>());
+  std::sort(v.begin(), v.end());
+  return v[v.size() * 95 / 100] - v[v.size() * 5 / 100] > 60;
+}
+
+cv::Mat binarize(const cv::Mat& gray, const std::string& method) {
+  cv::Mat ink;
+  if (method == "sauvola" || (method == "auto" && uneven_background(gray))) {
+    int w = std::max(15, std::min(gray.cols, gray.rows) / 40) | 1;
+    cv::Mat g, mean, sq;
+    gray.convertTo(g, CV_32F);
+    cv::boxFilter(g, mean, CV_32F, cv::Size(w, w));
+    cv::boxFilter(g.mul(g), sq, CV_32F, cv::Size(w, w));
+    cv::Mat sd;
+    cv::sqrt(cv::max(sq - mean.mul(mean), 0), sd);
+    const double k = 0.3, range = 128;
+    cv::Mat thr = mean.mul(1 + k * (sd / range - 1));
+    ink = g < thr;
+    // Flat white areas: Sauvola's threshold sits just below the background; keep only clear ink.
+    ink &= g < (mean - 8);
+  } else {
+    cv::threshold(gray, ink, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  }
+  if (cv::countNonZero(ink) > int(ink.total() / 2)) cv::bitwise_not(ink, ink);  // light text on dark
+  return ink;
+}
+
+double estimate_skew(const cv::Mat& ink, double max_deg) {
+  cv::Mat small = ink;
+  const int limit = 2000;
+  if (std::max(ink.cols, ink.rows) > limit) {
+    double f = double(limit) / std::max(ink.cols, ink.rows);
+    cv::resize(ink, small, cv::Size(), f, f, cv::INTER_AREA);
+    small = small > 64;
+  }
+  std::vector<cv::Point> all;
+  cv::findNonZero(small, all);
+  if (all.size() < 50) return 0;
+  const size_t max_points = 80000, stride = all.size() / max_points + 1;
+  std::vector<cv::Point2f> pts;
+  for (size_t i = 0; i < all.size(); i += stride) pts.emplace_back(all[i]);
+  const int offset = small.cols + 1, bins = small.rows + 2 * small.cols + 4;
+  std::vector<float> hist(bins);
+  // Sharpness of the projection of the ink onto the direction perpendicular to lines tilted by `deg`.
+  auto score = [&](double deg) {
+    double r = deg * CV_PI / 180, s = std::sin(r), c = std::cos(r);
+    std::fill(hist.begin(), hist.end(), 0.f);
+    for (auto& p : pts) hist[int(p.x * s + p.y * c) + offset] += 1;
+    double sum = 0;
+    for (float h : hist) sum += double(h) * h;
+    return sum;
+  };
+  double best = 0, best_score = score(0);
+  // Coarse to fine: 0.5 degree steps over the range, then 0.05 and 0.01 around the best.
+  for (double step : {0.5, 0.05, 0.01}) {
+    double lo = step == 0.5 ? -max_deg : best - 6 * step, hi = step == 0.5 ? max_deg : best + 6 * step;
+    for (double a = lo; a <= hi + 1e-9; a += step) {
+      double sc = score(a);
+      if (sc > best_score) best_score = sc, best = a;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+struct Comp {
+  cv::Rect box;
+  int table = -1;  // >= 0: a pseudo-component standing for a whole table
+};
+
+using Interval = std::pair<int, int>;
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+int overlap(int a0, int a1, int b0, int b1) { return std::max(0, std::min(a1, b1) - std::max(a0, b0)); }
+
+// Whitespace gaps at least min_gap wide between the boxes of ids along one axis (margins excluded).
+std::vector<Interval> find_gaps(const std::vector<Comp>& comps, const std::vector<int>& ids, bool x_axis, double min_gap) {
+  std::vector<Interval> iv;
+  for (int id : ids) {
+    const cv::Rect& b = comps[id].box;
+    iv.push_back(x_axis ? Interval{b.x, b.x + b.width} : Interval{b.y, b.y + b.height});
+  }
+  std::sort(iv.begin(), iv.end());
+  std::vector<Interval> gaps;
+  int end = iv.empty() ? 0 : iv[0].second;
+  for (size_t i = 1; i < iv.size(); ++i) {
+    if (iv[i].first - end >= min_gap) gaps.push_back({end, iv[i].first});
+    end = std::max(end, iv[i].second);
+  }
+  return gaps;
+}
+
+// Splits ids at the gaps (each box lies wholly on one side of every gap).
+std::vector<std::vector<int>> split_at(const std::vector<Comp>& comps, const std::vector<int>& ids,
+                                       const std::vector<Interval>& gaps, bool x_axis) {
+  std::vector<std::vector<int>> parts(gaps.size() + 1);
+  for (int id : ids) {
+    int start = x_axis ? comps[id].box.x : comps[id].box.y;
+    size_t k = 0;
+    while (k < gaps.size() && start >= gaps[k].second) ++k;
+    parts[k].push_back(id);
+  }
+  return parts;
+}
+
+struct Line {
+  cv::Rect box;
+};
+
+// Groups components (already known to form one block) into lines by vertical overlap; top to bottom.
+// Tall components (glyphs touching across lines, brackets) join a line only after the lines are formed,
+// so they cannot bridge two lines.
+std::vector<Line> group_lines(const std::vector<Comp>& comps, std::vector<int> ids) {
+  std::sort(ids.begin(), ids.end(), [&](int a, int b) { return comps[a].box.x < comps[b].box.x; });
+  std::vector<double> hs;
+  for (int id : ids) hs.push_back(comps[id].box.height);
+  const double tall = 1.8 * median_of(hs);
+  std::vector<Line> lines;
+  // The line a component continues: it overlaps the line vertically by half, and among those the line
+  // ending closest before it wins (then the larger overlap), so an i-dot near the line above stays home.
+  auto best_line = [&](const cv::Rect& b) {
+    int best = -1;
+    double best_gap = 1e18, best_ov = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const cv::Rect& l = lines[i].box;
+      double ov = overlap(b.y, b.br().y, l.y, l.br().y) / double(std::min(b.height, l.height));
+      double gap = std::max(0, b.x - l.br().x);
+      if (ov >= 0.5 && (gap < best_gap || (gap == best_gap && ov > best_ov))) best_gap = gap, best_ov = ov, best = int(i);
+    }
+    return best;
+  };
+  for (int id : ids) {
+    const cv::Rect& b = comps[id].box;
+    if (b.height > tall) continue;
+    int best = best_line(b);
+    if (best < 0) lines.push_back({b});
+    else lines[size_t(best)].box |= b;
+  }
+  // Lines that overlap a lot vertically are one line (an accent or a dot that came first); in top order
+  // such lines are neighbours, so a few recent ones are enough to look at.
+  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.box.y < b.box.y; });
+  std::vector<Line> merged;
+  for (auto& l : lines) {
+    bool joined = false;
+    for (size_t k = merged.size(); k-- > 0 && merged.size() - k <= 8 && !joined;) {
+      cv::Rect& m = merged[k].box;
+      if (overlap(m.y, m.br().y, l.box.y, l.box.br().y) >= 0.6 * std::min(m.height, l.box.height)) m |= l.box, joined = true;
+    }
+    if (!joined) merged.push_back(l);
+  }
+  lines = std::move(merged);
+  // Tall components: to the line whose centre they cover (the nearest beside them), widening it but not making it
+  // taller (the component reaches into a neighbour); else their own line.
+  for (int id : ids) {
+    const cv::Rect& b = comps[id].box;
+    if (b.height <= tall) continue;
+    int best = -1;
+    double best_d = 1e18;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const cv::Rect& l = lines[i].box;
+      double gap = std::max({0, l.x - b.br().x, b.x - l.br().x});  // lines beside the component come first
+      double cy = l.y + l.height / 2.0, d = std::abs(cy - (b.y + b.height / 2.0)) + 4 * gap;
+      if (cy >= b.y && cy <= b.br().y && d < best_d) best_d = d, best = int(i);
+    }
+    if (best < 0) lines.push_back({b});
+    else lines[size_t(best)].box |= cv::Rect(b.x, lines[size_t(best)].box.y, b.width, lines[size_t(best)].box.height);
+  }
+  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) {
+    return a.box.y + a.box.height / 2 < b.box.y + b.box.height / 2;
+  });
+  return lines;
+}
+
+// Long rules found on the page: separators for the reading-order cut.
+struct Rules {
+  std::vector<cv::Rect> horizontal, vertical;
+};
+
+class XYCut {
+ public:
+  XYCut(const std::vector<Comp>& comps, const Rules& rules, double text_h, double column_gap)
+      : comps_(comps), rules_(rules), h_(text_h), col_gap_(column_gap * text_h) {}
+
+  // Leaves of the recursive cut, in reading order.
+  std::vector<std::vector<int>> run(const std::vector<int>& ids) {
+    leaves_.clear();
+    cut(ids, 0);
+    return leaves_;
+  }
+
+ private:
+  // Column gaps of a region: at least column_gap wide, or any gap holding a vertical rule that spans
+  // the region; in a single line (no horizontal gap inside) at least the line's height, so the word
+  // spaces of a large heading are no columns.
+  std::vector<Interval> column_gaps(const std::vector<int>& ids) const {
+    int top = INT32_MAX, bottom = 0;
+    for (int id : ids) top = std::min(top, comps_[id].box.y), bottom = std::max(bottom, comps_[id].box.br().y);
+    auto ruled = [&](const Interval& g) {
+      return std::any_of(rules_.vertical.begin(), rules_.vertical.end(), [&](const cv::Rect& r) {
+        return r.x >= g.first && r.br().x <= g.second && overlap(r.y, r.br().y, top, bottom) >= 0.8 * (bottom - top);
+      });
+    };
+    auto gaps = find_gaps(comps_, ids, true, rules_.vertical.empty() ? col_gap_ : 2);
+    bool single_line = find_gaps(comps_, ids, false, 1).empty() && group_lines(comps_, ids).size() == 1;
+    gaps.erase(std::remove_if(gaps.begin(), gaps.end(),
+                              [&](const Interval& g) {
+                                int w = g.second - g.first;
+                                if (ruled(g)) return false;
+                                return w < col_gap_ || (single_line && w < bottom - top);
+                              }),
+               gaps.end());
+    return gaps;
+  }
+
+  // Horizontal gaps holding a horizontal rule across most of the region: rows of a table ruled only
+  // horizontally, or a separator under a heading. They are cut before columns, so such rows read whole.
+  std::vector<Interval> ruled_rows(const std::vector<int>& ids) const {
+    if (rules_.horizontal.empty()) return {};
+    int left = INT32_MAX, right = 0;
+    for (int id : ids) left = std::min(left, comps_[id].box.x), right = std::max(right, comps_[id].box.br().x);
+    auto gaps = find_gaps(comps_, ids, false, 1);
+    gaps.erase(std::remove_if(gaps.begin(), gaps.end(),
+                              [&](const Interval& g) {
+                                return std::none_of(rules_.horizontal.begin(), rules_.horizontal.end(), [&](const cv::Rect& r) {
+                                  return r.y >= g.first && r.br().y <= g.second &&
+                                         overlap(r.x, r.br().x, left, right) >= 0.8 * (right - left);
+                                });
+                              }),
+               gaps.end());
+    return gaps;
+  }
+
+  void cut(const std::vector<int>& ids, int depth) {
+    if (ids.size() <= 1 || depth > 64) {
+      if (!ids.empty()) leaves_.push_back(ids);
+      return;
+    }
+    auto ruled = ruled_rows(ids);
+    if (!ruled.empty()) {
+      for (auto& part : split_at(comps_, ids, ruled, false)) cut(part, depth + 1);
+      return;
+    }
+    auto cols = column_gaps(ids);
+    if (!cols.empty()) {
+      for (auto& part : split_at(comps_, ids, cols, true)) cut(part, depth + 1);
+      return;
+    }
+    auto rows = find_gaps(comps_, ids, false, 1);
+    if (rows.empty()) {
+      leaves_.push_back(ids);
+      return;
+    }
+    // Bands between horizontal gaps; consecutive bands sharing a column gap belong to one multi-column
+    // region (paragraph breaks that line up across columns must not interleave the columns).
+    std::vector<std::vector<int>> groups;
+    std::vector<Interval> shared;  // the running intersection of the current group's column gaps
+    for (auto& band : split_at(comps_, ids, rows, false)) {
+      auto gaps = column_gaps(band);
+      std::vector<Interval> common;
+      for (auto& a : shared)
+        for (auto& b : gaps)
+          if (std::min(a.second, b.second) - std::max(a.first, b.first) > 0)
+            common.push_back({std::max(a.first, b.first), std::min(a.second, b.second)});
+      if (!groups.empty() && !common.empty()) {
+        groups.back().insert(groups.back().end(), band.begin(), band.end());
+        shared = common;
+      } else {
+        groups.push_back(band);
+        shared = gaps;
+      }
+    }
+    for (auto& g : groups) {
+      if (g.size() == ids.size()) leaves_.push_back(g);
+      else cut(g, depth + 1);
+    }
+  }
+
+  const std::vector<Comp>& comps_;
+  const Rules& rules_;
+  double h_, col_gap_;
+  std::vector<std::vector<int>> leaves_;
+};
+
+// Positions of rules in a mask projected on one axis: runs of rows (cols) covered over > frac of the span.
+std::vector<int> rule_positions(const cv::Mat& mask, bool rows, double frac) {
+  cv::Mat proj;
+  cv::reduce(mask, proj, rows ? 1 : 0, cv::REDUCE_SUM, CV_32S);
+  int n = rows ? mask.rows : mask.cols, span = rows ? mask.cols : mask.rows;
+  std::vector<int> pos;
+  int run_start = -1;
+  for (int i = 0; i <= n; ++i) {
+    bool on = i < n && proj.at<int>(rows ? i : 0, rows ? 0 : i) / 255 > frac * span;
+    if (on && run_start < 0) run_start = i;
+    if (!on && run_start >= 0) pos.push_back((run_start + i - 1) / 2), run_start = -1;
+  }
+  return pos;
+}
+
+// Ruled tables: grids of long horizontal and vertical rules. Returns the rule mask (to remove from text).
+cv::Mat find_tables(const cv::Mat& ink, double text_h, std::vector<LayoutTable>& tables, Rules& found, bool detect) {
+  int len = std::max(15, int(5 * text_h));
+  cv::Mat h, v;
+  cv::morphologyEx(ink, h, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(len, 1)));
+  cv::morphologyEx(ink, v, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(1, len)));
+  // Filled areas (pictures, bars) are not rules: drop whatever lies in a solid square thicker than a rule.
+  int t = std::max(4, int(0.5 * text_h)) | 1;
+  cv::Mat solid;
+  cv::morphologyEx(ink, solid, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(t, t)));
+  cv::dilate(solid, solid, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  h &= ~solid;
+  v &= ~solid;
+  cv::Mat rules = h | v;
+  for (auto [mask, out] : {std::pair{&h, &found.horizontal}, std::pair{&v, &found.vertical}}) {
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(mask->clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    for (auto& c : contours) out->push_back(cv::boundingRect(c));
+  }
+  if (!detect) return rules;
+  cv::Mat labels, stats, centroids;
+  int n = cv::connectedComponentsWithStats(rules, labels, stats, centroids, 8, CV_32S);
+  for (int i = 1; i < n; ++i) {
+    cv::Rect box(stats.at<int>(i, 0), stats.at<int>(i, 1), stats.at<int>(i, 2), stats.at<int>(i, 3));
+    if (box.width < 4 * text_h || box.height < 2 * text_h) continue;
+    LayoutTable t;
+    t.box = box;
+    t.rows = rule_positions(h(box), true, 0.5);
+    t.cols = rule_positions(v(box), false, 0.5);
+    for (int& r : t.rows) r += box.y;
+    for (int& c : t.cols) c += box.x;
+    if (t.rows.size() >= 2 && t.cols.size() >= 2 && t.n_rows() * t.n_cols() >= 2) tables.push_back(t);
+  }
+  return rules;
+}
+
+int cell_index(const std::vector<int>& edges, int v) {
+  int k = int(std::upper_bound(edges.begin(), edges.end(), v) - edges.begin()) - 1;
+  return std::clamp(k, 0, int(edges.size()) - 2);
+}
+
+}  // namespace
+
+namespace {
+
+using Components = std::vector<std::pair<cv::Rect, int>>;  // box and pixel count of each ink component
+
+Components components(const cv::Mat& ink) {
+  cv::Mat labels, stats, centroids;
+  int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+  Components out;
+  for (int i = 1; i < n; ++i)
+    out.push_back({cv::Rect(stats.at<int>(i, 0), stats.at<int>(i, 1), stats.at<int>(i, 2), stats.at<int>(i, 3)),
+                   stats.at<int>(i, cv::CC_STAT_AREA)});
+  return out;
+}
+
+// The median height of plausible text components (0 for a blank page).
+double text_height(const Components& cs, int page_rows) {
+  std::vector<double> hs;
+  for (auto& [b, area] : cs)
+    if (area >= 4 && b.height >= 3 && b.height < page_rows / 8) hs.push_back(b.height);
+  return median_of(hs);
+}
+
+// Estimates the skew and fills page.angle, page.straight and page.to_source; returns the straight ink.
+cv::Mat straighten(const cv::Mat& gray, const LayoutOptions& opt, PageLayout& page) {
+  cv::Mat ink = binarize(gray, opt.binarize);
+  page.straight = gray;
+  if (!opt.deskew) return ink;
+  double a = estimate_skew(ink, opt.max_skew);
+  page.angle = std::abs(a) < 0.05 ? 0.0 : std::round(a * 100) / 100;
+  if (page.angle == 0) return ink;
+  cv::Mat m = cv::getRotationMatrix2D(cv::Point2f(gray.cols / 2.f, gray.rows / 2.f), -page.angle, 1.0);
+  cv::warpAffine(gray, page.straight, m, gray.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::Mat inv;
+  cv::invertAffineTransform(m, inv);
+  page.to_source = cv::Matx23d(inv);
+  return binarize(page.straight, opt.binarize);
+}
+
+// Pictures: components at least picture_size text heights both ways, overlapping ones merged.
+std::vector<cv::Rect> find_pictures(const Components& raw, double h, const LayoutOptions& opt) {
+  std::vector<cv::Rect> pictures;
+  if (!opt.pictures) return pictures;
+  for (auto& [b, area] : raw)
+    if (b.width >= opt.picture_size * h && b.height >= opt.picture_size * h) pictures.push_back(b);
+  for (bool merged = true; merged;) {
+    merged = false;
+    for (size_t i = 0; i < pictures.size() && !merged; ++i)
+      for (size_t j = i + 1; j < pictures.size() && !merged; ++j)
+        if ((pictures[i] & pictures[j]).area() > 0) {
+          pictures[i] |= pictures[j];
+          pictures.erase(pictures.begin() + long(j));
+          merged = true;
+        }
+  }
+  return pictures;
+}
+
+// Whether b's centre lies within outer (grown by margin).
+bool centre_inside(const cv::Rect& outer, const cv::Rect& b, int margin) {
+  cv::Point c(b.x + b.width / 2, b.y + b.height / 2);
+  return c.x >= outer.x - margin && c.x < outer.br().x + margin && c.y >= outer.y - margin && c.y < outer.br().y + margin;
+}
+
+// Paragraphs: a new one at a column jump, a wider line step than usual, a much taller line (heading),
+// or a table cell boundary.
+void assign_paragraphs(std::vector<LayoutLine>& lines) {
+  auto centre = [](const LayoutLine& l) { return l.box.y + l.box.height / 2.0; };
+  std::vector<double> heights, steps;
+  for (auto& l : lines) heights.push_back(l.box.height);
+  double line_h = median_of(heights);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    double step = centre(lines[i]) - centre(lines[i - 1]);
+    if (step > 0 && step < 3 * line_h) steps.push_back(step);
+  }
+  double usual_step = steps.empty() ? 2 * line_h : median_of(steps);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const LayoutLine &a = lines[i - 1], &b = lines[i];
+    double step = centre(b) - centre(a);
+    bool jump = step <= 0;
+    bool gap = step > 1.4 * usual_step;
+    bool heading = std::max(a.box.height, b.box.height) > 1.3 * line_h &&
+                   std::abs(a.box.height - b.box.height) > 0.25 * std::max(a.box.height, b.box.height);
+    bool table = a.table != b.table || (a.table >= 0 && (a.row != b.row || a.col != b.col));
+    lines[i].paragraph = a.paragraph + ((jump || gap || heading || table) ? 1 : 0);
+  }
+}
+
+}  // namespace
+
+PageLayout analyze_page(const cv::Mat& gray, const LayoutOptions& opt) {
+  PageLayout page;
+  if (gray.empty()) return page;
+  cv::Mat ink = straighten(gray, opt, page);
+
+  // A first text height (from a half-size copy of a large page: cheap) sizes the rule detector; the
+  // final one comes from the ink without rules.
+  double h;
+  if (std::min(ink.rows, ink.cols) > 1500) {
+    cv::Mat half;
+    cv::resize(ink, half, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+    h = 2 * text_height(components(half > 64), ink.rows);
+  } else {
+    h = text_height(components(ink), ink.rows);
+  }
+  if (h <= 0) return page;  // blank
+  Rules rules;
+  cv::Mat rule_ink = find_tables(ink, h, page.tables, rules, opt.tables);
+  Components raw = components(ink & ~rule_ink);
+  h = std::max(2.0, text_height(raw, ink.rows));
+  page.text_height = h;
+  page.pictures = find_pictures(raw, h, opt);
+
+  // Text components (noise and anything in a picture dropped); table text goes to per-table lists, and
+  // each table joins the reading-order cut as one block.
+  std::vector<Comp> comps;
+  std::vector<std::vector<int>> table_comps(page.tables.size());
+  std::vector<int> flow;  // components for the XY-cut
+  const double min_area = std::max(3.0, 0.015 * h * h);
+  for (auto& [b, area] : raw) {
+    if (area < min_area) continue;
+    if (std::any_of(page.pictures.begin(), page.pictures.end(), [&](const cv::Rect& p) { return centre_inside(p, b, int(h / 2)); }))
+      continue;
+    int t = -1;
+    for (size_t k = 0; k < page.tables.size() && t < 0; ++k)
+      if (centre_inside(page.tables[k].box, b, 0)) t = int(k);
+    comps.push_back({b});
+    (t >= 0 ? table_comps[size_t(t)] : flow).push_back(int(comps.size()) - 1);
+  }
+  for (size_t k = 0; k < page.tables.size(); ++k) {
+    comps.push_back({page.tables[k].box, int(k)});
+    flow.push_back(int(comps.size()) - 1);
+  }
+
+  // Reading order: XY-cut leaves; within a leaf, lines and tables top to bottom; table lines by cell.
+  auto add_line = [&](const cv::Rect& box, int table, int row, int col) {
+    LayoutLine l;
+    l.box = box;
+    int pad = std::max(1, int(std::lround(opt.line_pad * box.height)));
+    cv::Rect r = cv::Rect(box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad) &
+                 cv::Rect(0, 0, page.straight.cols, page.straight.rows);
+    l.crop = page.straight(r);
+    l.crop_x = r.x;
+    l.table = table, l.row = row, l.col = col;
+    page.lines.push_back(l);
+  };
+  for (auto& leaf : XYCut(comps, rules, h, opt.column_gap).run(flow)) {
+    struct Item {
+      cv::Rect box;
+      int table;
+    };
+    std::vector<Item> items;
+    std::vector<int> text;
+    for (int id : leaf) {
+      if (comps[id].table >= 0) items.push_back({comps[id].box, comps[id].table});
+      else text.push_back(id);
+    }
+    for (auto& l : group_lines(comps, text))
+      if (l.box.height >= 0.4 * h) items.push_back({l.box, -1});  // flatter: rule remnants, dashes
+    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.box.y < b.box.y; });
+    for (auto& it : items) {
+      if (it.table < 0) {
+        add_line(it.box, -1, -1, -1);
+        continue;
+      }
+      const LayoutTable& t = page.tables[size_t(it.table)];
+      std::vector<std::vector<int>> cells(size_t(t.n_rows() * t.n_cols()));
+      for (int id : table_comps[size_t(it.table)]) {
+        const cv::Rect& b = comps[id].box;
+        cells[size_t(cell_index(t.rows, b.y + b.height / 2) * t.n_cols() + cell_index(t.cols, b.x + b.width / 2))].push_back(id);
+      }
+      for (size_t c = 0; c < cells.size(); ++c)
+        for (auto& l : group_lines(comps, cells[c])) add_line(l.box, it.table, int(c) / t.n_cols(), int(c) % t.n_cols());
+    }
+  }
+  assign_paragraphs(page.lines);
+  return page;
+}
+
+}  // namespace ocrkit::infer
+

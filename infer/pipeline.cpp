@@ -1,0 +1,468 @@
+#include "infer/pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "core/fs.h"
+#include "core/log.h"
+#include "infer/writers.h"
+
+namespace ocrkit::infer {
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+std::string InferSummary::line() const {
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.2f pages/s", seconds > 0 ? pages / seconds : 0.0);
+  std::string s = "files " + std::to_string(files);
+  std::vector<std::string> notes;
+  if (files_failed) notes.push_back(std::to_string(files_failed) + " failed");
+  if (files_skipped) notes.push_back(std::to_string(files_skipped) + " skipped");
+  if (!notes.empty()) {
+    s += " (";
+    for (size_t i = 0; i < notes.size(); ++i) s += (i ? ", " : "") + notes[i];
+    s += ")";
+  }
+  s += ", pages " + std::to_string(pages);
+  if (pages_failed) s += " (" + std::to_string(pages_failed) + " failed)";
+  return s + ", lines " + std::to_string(lines) + ", errors " + std::to_string(errors.size()) + ", " + rate +
+         " in " + format_duration(seconds);
+}
+
+std::vector<WordResult> split_words(const LayoutLine& line, const LineResult& r) {
+  std::vector<WordResult> words;
+  const int n = int(r.chars.size());
+  const bool positions = n > 0 && int(r.char_x.size()) == n;
+  // Half the character pitch: how far a character reaches either side of its centre.
+  double half = 0;
+  if (positions && n > 1) half = 0.5 * (r.char_x[size_t(n - 1)] - r.char_x[0]) / (n - 1);
+  if (half <= 0) half = 0.5 * line.box.width / std::max(1, n);
+  auto emit = [&](int a, int b) {  // chars [a, b)
+    WordResult w;
+    float conf = 1;
+    for (int i = a; i < b; ++i) {
+      w.text += r.chars[size_t(i)];
+      conf = std::min(conf, i < int(r.char_conf.size()) ? r.char_conf[size_t(i)] : r.confidence);
+    }
+    w.confidence = conf;
+    double x0, x1;
+    if (positions) {
+      x0 = line.crop_x + r.char_x[size_t(a)] - half;
+      x1 = line.crop_x + r.char_x[size_t(b - 1)] + half;
+    } else {
+      x0 = line.box.x + double(line.box.width) * a / n;
+      x1 = line.box.x + double(line.box.width) * b / n;
+    }
+    x0 = std::clamp(x0, double(line.box.x), double(line.box.br().x));
+    x1 = std::clamp(x1, x0, double(line.box.br().x));
+    w.bbox = cv::Rect(int(std::floor(x0)), line.box.y, std::max(1, int(std::ceil(x1) - std::floor(x0))), line.box.height);
+    words.push_back(w);
+  };
+  int start = -1;
+  for (int i = 0; i <= n; ++i) {
+    bool space = i == n || r.chars[size_t(i)] == " " || r.chars[size_t(i)] == "\t";
+    if (space && start >= 0) emit(start, i), start = -1;
+    if (!space && start < 0) start = i;
+  }
+  return words;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A page rendered and analysed by a worker.
+struct PageWork {
+  int doc = 0;
+  PageImage image;  // gray dropped unless visualising
+  PageLayout layout;
+  std::vector<std::string> picture_files;  // saved crops, parallel to layout.pictures
+  std::string error;                       // non-empty: the page failed
+};
+
+struct Task {
+  int doc;
+  int page;
+};
+
+// A document being assembled: outputs are written once every selected page is in.
+struct DocState {
+  DocumentResult result;
+  int expected = 0, received = 0, failed = 0;
+  bool written = false;
+};
+
+// Straight-frame box of a page's layout -> page-image pixels (clipped).
+cv::Rect to_page(const PageWork& w, const cv::Rect2d& straight) {
+  cv::Rect2d s = w.layout.source_box(straight);
+  double k = 1.0 / w.image.scale;
+  cv::Rect r(int(std::floor(s.x * k)), int(std::floor(s.y * k)), int(std::ceil(s.br().x * k) - std::floor(s.x * k)),
+             int(std::ceil(s.br().y * k) - std::floor(s.y * k)));
+  return r & cv::Rect(0, 0, w.image.width, w.image.height);
+}
+
+std::string page_tag(int page) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, ".page-%03d", page);
+  return buf;
+}
+
+class Runner {
+ public:
+  Runner(const std::vector<InputFile>& inputs, const InferOptions& o, const RecognizeFn& recognize)
+      : inputs_(inputs), opt_(o), recognize_(recognize), renderers_(make_renderers(o.formats)) {}
+
+  InferSummary run() {
+    auto start = Clock::now();
+    summary_.files = int(inputs_.size());
+    fs::create_directories(opt_.out_dir);
+    plan();
+    process();
+    finish_manifest();
+    write_file_atomically((fs::path(opt_.out_dir) / "errors.json").string(), errors_json().dump(1, ' ', false, json::error_handler_t::replace) + "\n");
+    summary_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return summary_;
+  }
+
+ private:
+  void error(const std::string& source, int page, const std::string& reason) {
+    summary_.errors.push_back({source, page, reason});
+  }
+
+  json errors_json() const {
+    json a = json::array();
+    for (auto& e : summary_.errors) a.push_back(e.to_json());
+    return a;
+  }
+
+  // Temporary files a killed run left beside this run's outputs (core/fs.h names them PATH.tmp.*).
+  void remove_stale_temporaries() {
+    std::set<std::string> outputs;
+    for (auto& in : inputs_)
+      for (auto& p : renderers_->outputs(opt_.out_dir, in.name)) outputs.insert(fs::path(p).lexically_normal().string());
+    std::error_code ec;
+    std::vector<fs::path> stale;
+    for (auto it = fs::recursive_directory_iterator(opt_.out_dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      std::string path = it->path().lexically_normal().string();
+      size_t tmp = path.rfind(".tmp.");
+      if (tmp != std::string::npos && outputs.count(path.substr(0, tmp))) stale.push_back(it->path());
+    }
+    for (auto& p : stale) fs::remove(p, ec);
+  }
+
+  // Which inputs to do and their pages: opens each file once to count pages (bad files end here).
+  void plan() {
+    remove_stale_temporaries();
+    docs_.resize(inputs_.size());
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      const InputFile& in = inputs_[i];
+      DocState& d = docs_[i];
+      d.result.source = in.path;
+      d.result.name = in.name;
+      d.result.model = opt_.model;
+      auto outputs = renderers_->outputs(opt_.out_dir, in.name);
+      size_t existing = size_t(std::count_if(outputs.begin(), outputs.end(), [](const std::string& p) { return fs::exists(p); }));
+      if (opt_.existing == Existing::skip && existing == outputs.size()) {
+        ++summary_.files_skipped;
+        d.written = true;
+        continue;
+      }
+      if (opt_.existing == Existing::refuse && existing > 0) {
+        error(in.path, 0, "outputs exist in " + opt_.out_dir + " (use --overwrite or --skip-existing)");
+        ++summary_.files_failed;
+        d.written = true;
+        continue;
+      }
+      try {
+        auto doc = Document::open(in.path, opt_.source);
+        for (int p : opt_.source.pages.select(doc->page_count())) {
+          tasks_.push_back({int(i), p});
+          ++d.expected;
+        }
+      } catch (const std::exception& e) {
+        error(in.path, 0, e.what());
+        ++summary_.files_failed;
+        d.written = true;
+      }
+    }
+  }
+
+  // Worker: renders and analyses tasks in order, at most `window` pages ahead of the consumer.
+  void worker() {
+    std::unique_ptr<Document> doc;
+    int doc_index = -1;
+    for (;;) {
+      size_t idx;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        idx = next_task_++;
+        if (idx >= tasks_.size()) return;
+        space_.wait(lock, [&] { return idx < taken_ + window_ || stop_; });
+        if (stop_) return;
+      }
+      const Task& t = tasks_[idx];
+      PageWork w;
+      w.doc = t.doc;
+      try {
+        if (doc_index != t.doc) {
+          doc.reset();
+          doc_index = t.doc;
+          doc = Document::open(inputs_[size_t(t.doc)].path, opt_.source);
+        }
+        w.image = doc->render(t.page);
+        w.layout = analyze_page(w.image.gray, opt_.layout);
+        if (!opt_.crops_dir.empty()) save_pictures(w);
+        if (!opt_.visualize) w.image.gray.release();
+      } catch (const std::exception& e) {
+        w.error = e.what();
+        w.image.page = t.page;
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      ready_[idx] = std::move(w);
+      filled_.notify_all();
+    }
+  }
+
+  void save_pictures(PageWork& w) {
+    const std::string& name = docs_[size_t(w.doc)].result.name;
+    for (size_t k = 0; k < w.layout.pictures.size(); ++k) {
+      cv::Rect2d src = w.layout.source_box(w.layout.pictures[k]);
+      int pad = int(std::lround(w.layout.text_height));
+      cv::Rect r = cv::Rect(cv::Rect2d(src.x - pad, src.y - pad, src.width + 2 * pad, src.height + 2 * pad)) &
+                   cv::Rect(0, 0, w.image.gray.cols, w.image.gray.rows);
+      std::string file = name + page_tag(w.image.page) + ".picture-" + std::to_string(k + 1) + ".png";
+      fs::path path = fs::path(opt_.crops_dir) / file;
+      fs::create_directories(path.parent_path());
+      std::vector<uint8_t> png;
+      cv::imencode(".png", w.image.gray(r), png);
+      write_file_atomically(path.string(), std::string(png.begin(), png.end()));
+      w.picture_files.push_back(file);
+    }
+  }
+
+  void process() {
+    if (tasks_.empty()) return finish_docs();
+    int jobs = opt_.jobs > 0 ? opt_.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+    jobs = std::min<int>(jobs, int(tasks_.size()));
+    window_ = size_t(std::max(4, 2 * jobs));
+    ready_.assign(tasks_.size(), std::nullopt);
+    Progress progress("infer", int64_t(tasks_.size()), "page");
+    std::vector<std::thread> threads;
+    if (opt_.progress) progress.update(0);
+    for (int j = 0; j < jobs; ++j) threads.emplace_back([this] { worker(); });
+    try {
+      for (size_t idx = 0; idx < tasks_.size(); ++idx) {
+        PageWork w;
+        {
+          std::unique_lock<std::mutex> lock(mutex_);
+          filled_.wait(lock, [&] { return ready_[idx].has_value(); });
+          w = std::move(*ready_[idx]);
+          ready_[idx].reset();
+          ++taken_;
+          space_.notify_all();
+        }
+        take(std::move(w));
+        if (pending_lines_ >= size_t(std::max(1, opt_.batch_size))) flush();
+        if (opt_.progress)
+          progress.update(int64_t(idx + 1), "file " + std::to_string(tasks_[idx].doc + 1) + "/" + std::to_string(inputs_.size()));
+      }
+      flush();
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
+        space_.notify_all();
+      }
+      for (auto& t : threads) t.join();
+      throw;
+    }
+    for (auto& t : threads) t.join();
+    if (opt_.progress) progress.finish();
+    finish_docs();
+  }
+
+  // A page arrives from the workers (in task order).
+  void take(PageWork w) {
+    DocState& d = docs_[size_t(w.doc)];
+    if (!w.error.empty()) {
+      page_failed(d, w.image.page, w.error);
+      return;
+    }
+    pending_lines_ += w.layout.lines.size();
+    pending_.push_back(std::move(w));
+  }
+
+  void page_failed(DocState& d, int page, const std::string& reason) {
+    error(d.result.source, page, reason);
+    d.result.errors.push_back({d.result.source, page, reason});
+    ++d.received;
+    ++d.failed;
+    ++summary_.pages_failed;
+  }
+
+  // Recognises every pending line in one call, then completes the pending pages and finished documents.
+  void flush() {
+    std::vector<cv::Mat> crops;
+    for (auto& w : pending_)
+      for (auto& l : w.layout.lines) crops.push_back(l.crop);
+    std::vector<LineResult> results;
+    std::string failure;
+    if (!crops.empty()) {
+      try {
+        results = recognize_(crops);
+        if (results.size() != crops.size())
+          failure = "recognizer returned " + std::to_string(results.size()) + " results for " + std::to_string(crops.size()) + " lines";
+      } catch (const std::exception& e) {
+        failure = std::string("recognition failed: ") + e.what();
+      }
+    }
+    size_t k = 0;
+    for (auto& w : pending_) {
+      DocState& d = docs_[size_t(w.doc)];
+      if (!failure.empty()) {
+        page_failed(d, w.image.page, failure);
+        continue;
+      }
+      d.result.pages.push_back(assemble(w, results, k));
+      ++d.received;
+      ++summary_.pages;
+      summary_.lines += int64_t(w.layout.lines.size());
+      if (opt_.visualize) {
+        try {
+          visualize(d, w, d.result.pages.back());
+        } catch (const std::exception& e) {
+          error(d.result.source, w.image.page, e.what());
+        }
+      }
+    }
+    pending_.clear();
+    pending_lines_ = 0;
+    finish_docs();
+  }
+
+  PageResult assemble(const PageWork& w, const std::vector<LineResult>& results, size_t& k) {
+    PageResult p;
+    p.page = w.image.page;
+    p.width = w.image.width;
+    p.height = w.image.height;
+    p.dpi = w.image.dpi;
+    p.angle = w.layout.angle;
+    for (auto& l : w.layout.lines) {
+      const LineResult& r = results[k++];
+      LineOut out;
+      out.bbox = to_page(w, l.box);
+      out.text = r.text;
+      out.confidence = r.confidence;
+      out.paragraph = l.paragraph;
+      out.table = l.table, out.row = l.row, out.col = l.col;
+      for (auto& word : split_words(l, r)) {
+        word.bbox = to_page(w, word.bbox);
+        out.words.push_back(word);
+      }
+      p.lines.push_back(std::move(out));
+    }
+    for (auto& pic : w.layout.pictures) p.pictures.push_back(to_page(w, pic));
+    for (auto& t : w.layout.tables) {
+      TableOut table;
+      table.bbox = to_page(w, t.box);
+      table.cells.assign(size_t(t.n_rows()), std::vector<std::string>(size_t(t.n_cols())));
+      p.tables.push_back(table);
+    }
+    for (auto& l : p.lines)
+      if (l.table >= 0) {
+        std::string& cell = p.tables[size_t(l.table)].cells[size_t(l.row)][size_t(l.col)];
+        cell += (cell.empty() ? "" : " ") + l.text;
+      }
+    for (size_t i = 0; i < w.picture_files.size(); ++i)
+      manifest_.push_back({{"source", docs_[size_t(w.doc)].result.source}, {"page", p.page},
+                           {"bbox", bbox_json(p.pictures[i])}, {"file", w.picture_files[i]}});
+    return p;
+  }
+
+  void visualize(const DocState& d, const PageWork& w, const PageResult& p) {
+    cv::Mat vis;
+    cv::cvtColor(w.image.gray, vis, cv::COLOR_GRAY2BGR);
+    double s = w.image.scale;
+    auto draw = [&](const cv::Rect& r, cv::Scalar colour, int thickness) {
+      cv::rectangle(vis, cv::Rect(cv::Rect2d(r.x * s, r.y * s, r.width * s, r.height * s)), colour, thickness);
+    };
+    int t = std::max(1, int(vis.cols / 800));
+    for (auto& l : p.lines) {
+      for (auto& word : l.words) draw(word.bbox, {0, 170, 0}, 1);
+      draw(l.bbox, {0, 0, 255}, t);
+    }
+    for (auto& r : p.pictures) draw(r, {255, 0, 0}, 2 * t);
+    for (auto& tb : p.tables) draw(tb.bbox, {255, 0, 255}, 2 * t);
+    std::vector<uint8_t> png;
+    cv::imencode(".png", vis, png);
+    write_file_atomically((fs::path(opt_.out_dir) / (d.result.name + page_tag(p.page) + ".png")).string(), std::string(png.begin(), png.end()));
+  }
+
+  // Writes every document whose pages are all in, in input order.
+  void finish_docs() {
+    for (; next_doc_ < docs_.size(); ++next_doc_) {
+      DocState& d = docs_[next_doc_];
+      if (d.written) continue;
+      if (d.received < d.expected) return;
+      d.written = true;
+      if (d.expected > 0 && d.failed == d.expected) {
+        ++summary_.files_failed;
+        continue;
+      }
+      try {
+        renderers_->write(d.result, opt_.out_dir);
+        if (opt_.tables_csv)
+          for (auto& p : d.result.pages)
+            for (size_t k = 0; k < p.tables.size(); ++k)
+              write_file_atomically((fs::path(opt_.out_dir) / (d.result.name + page_tag(p.page) + ".table-" + std::to_string(k + 1) + ".csv")).string(),
+                           p.tables[k].csv());
+        ++summary_.files_done;
+      } catch (const std::exception& e) {
+        error(d.result.source, 0, e.what());
+        ++summary_.files_failed;
+      }
+      d.result.pages.clear();  // written: free the memory
+    }
+  }
+
+  void finish_manifest() {
+    if (opt_.crops_dir.empty()) return;
+    write_file_atomically((fs::path(opt_.crops_dir) / "manifest.json").string(), manifest_.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
+  }
+
+  const std::vector<InputFile>& inputs_;
+  const InferOptions& opt_;
+  const RecognizeFn& recognize_;
+  std::unique_ptr<Renderer> renderers_;
+  InferSummary summary_;
+  std::vector<DocState> docs_;
+  std::vector<Task> tasks_;
+  size_t next_doc_ = 0;
+  json manifest_ = json::array();
+  // Worker hand-off.
+  std::mutex mutex_;
+  std::condition_variable filled_, space_;
+  std::vector<std::optional<PageWork>> ready_;
+  size_t next_task_ = 0, taken_ = 0, window_ = 4;
+  bool stop_ = false;
+  // Pages waiting for the next recognize() call.
+  std::vector<PageWork> pending_;
+  size_t pending_lines_ = 0;
+};
+
+}  // namespace
+
+InferSummary run_infer(const std::vector<InputFile>& inputs, const InferOptions& options, const RecognizeFn& recognize) {
+  return Runner(inputs, options, recognize).run();
+}
+
+}  // namespace ocrkit::infer

@@ -1,0 +1,185 @@
+// Layout analysis on generated pages of known text: line boxes, reading order, deskew, tables, pictures.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "infer/layout.h"
+#include "test_infer_fixtures.h"
+
+using namespace ocrkit;
+using namespace ocrkit::test;
+
+namespace {
+
+// Boxes of the layout's lines in the analysed image's coordinates.
+std::vector<cv::Rect> source_boxes(const infer::PageLayout& layout) {
+  std::vector<cv::Rect> boxes;
+  for (auto& l : layout.lines) boxes.push_back(cv::Rect(layout.source_box(l.box)));
+  return boxes;
+}
+
+// Every truth line is found once, in order, with IoU >= min_iou.
+void expect_lines_match(const GeneratedPage& page, const std::vector<cv::Rect>& found, double min_iou) {
+  ASSERT_EQ(found.size(), page.lines.size());
+  for (size_t i = 0; i < found.size(); ++i)
+    EXPECT_GE(iou(found[i], page.lines[i].box), min_iou)
+        << "line " << i << " '" << page.lines[i].text << "' truth " << page.lines[i].box << " found " << found[i];
+}
+
+}  // namespace
+
+TEST(InferLayout, TwoColumnsInReadingOrder) {
+  PageSpec spec;
+  auto page = make_page(spec);
+  auto layout = infer::analyze_page(page.image);
+  EXPECT_EQ(layout.angle, 0);
+  expect_lines_match(page, source_boxes(layout), 0.85);
+}
+
+TEST(InferLayout, ThreeColumnsWithTitleAndAlignedParagraphs) {
+  PageSpec spec;
+  spec.columns = 3;
+  spec.column_gap = 60;
+  spec.font_px = 24;
+  spec.line_step = 38;
+  spec.paragraph_every = 5;  // paragraph breaks at the same height in every column
+  spec.title = "A full width title over three columns";
+  auto page = make_page(spec);
+  auto layout = infer::analyze_page(page.image);
+  expect_lines_match(page, source_boxes(layout), 0.85);
+  // Paragraphs: the title, then 4 per column.
+  EXPECT_EQ(layout.lines.back().paragraph, 12);
+}
+
+TEST(InferLayout, SingleColumnLines) {
+  PageSpec spec;
+  spec.columns = 1;
+  spec.lines_per_column = 30;
+  auto page = make_page(spec);
+  auto layout = infer::analyze_page(page.image);
+  expect_lines_match(page, source_boxes(layout), 0.85);
+}
+
+TEST(InferLayout, DeskewsARotatedPage) {
+  PageSpec spec;
+  auto page = make_page(spec);
+  for (double angle : {1.5, -2.2, 0.7}) {
+    auto rotated = rotate_page(page, angle);
+    auto layout = infer::analyze_page(rotated.image);
+    EXPECT_NEAR(layout.angle, angle, 0.3);
+    // Lines are found in order; their boxes (mapped back) cover the rotated truth boxes.
+    auto found = source_boxes(layout);
+    ASSERT_EQ(found.size(), rotated.lines.size()) << "angle " << angle;
+    for (size_t i = 0; i < found.size(); ++i) EXPECT_GE(iou(found[i], rotated.lines[i].box), 0.7) << "line " << i;
+  }
+}
+
+TEST(InferLayout, BlankPageHasNoLines) {
+  cv::Mat white(800, 600, CV_8UC1, cv::Scalar(255));
+  auto layout = infer::analyze_page(white);
+  EXPECT_TRUE(layout.lines.empty());
+  EXPECT_EQ(layout.angle, 0);
+}
+
+TEST(InferLayout, RuledTableCellsAndPicture) {
+  PageSpec spec;
+  spec.columns = 1;
+  spec.lines_per_column = 3;
+  auto page = make_page(spec);
+  cv::Mat img = page.image.clone();
+  // A 3x2 ruled table below the text.
+  int x0 = 200, y0 = 500, cw = 400, rh = 70;
+  for (int r = 0; r <= 3; ++r) cv::line(img, {x0, y0 + r * rh}, {x0 + 2 * cw, y0 + r * rh}, cv::Scalar(0), 3);
+  for (int c = 0; c <= 2; ++c) cv::line(img, {x0 + c * cw, y0}, {x0 + c * cw, y0 + 3 * rh}, cv::Scalar(0), 3);
+  const char* cells[3][2] = {{"name", "value"}, {"alpha", "42"}, {"beta", "2026"}};
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 2; ++c) {
+      cv::Mat line = render_line(cells[r][c], 28, 0);
+      line.copyTo(img(cv::Rect(x0 + c * cw + 20, y0 + r * rh + 15, line.cols, line.rows)));
+    }
+  // A picture: a filled blob with texture.
+  cv::Rect pic(300, 900, 500, 400);
+  cv::rectangle(img, pic, cv::Scalar(60), cv::FILLED);
+  cv::circle(img, {550, 1100}, 120, cv::Scalar(200), cv::FILLED);
+  auto layout = infer::analyze_page(img);
+  ASSERT_EQ(layout.tables.size(), 1u);
+  EXPECT_EQ(layout.tables[0].n_rows(), 3);
+  EXPECT_EQ(layout.tables[0].n_cols(), 2);
+  int in_table = 0;
+  for (auto& l : layout.lines)
+    if (l.table == 0) ++in_table;
+  EXPECT_EQ(in_table, 6);
+  // Text lines come first, then the table's cells row by row.
+  ASSERT_EQ(layout.lines.size(), 9u);
+  EXPECT_EQ(layout.lines[3].row, 0);
+  EXPECT_EQ(layout.lines[3].col, 0);
+  EXPECT_EQ(layout.lines[4].col, 1);
+  EXPECT_EQ(layout.lines[8].row, 2);
+  ASSERT_EQ(layout.pictures.size(), 1u);
+  EXPECT_GE(iou(layout.pictures[0], pic), 0.9);
+}
+
+TEST(InferLayout, TightLeadingWithTouchingGlyphs) {
+  PageSpec spec;
+  spec.columns = 2;
+  spec.line_step = 26;  // 28 px font: descenders of one line touch the ascenders of the next
+  spec.lines_per_column = 30;
+  auto page = make_page(spec);
+  auto layout = infer::analyze_page(page.image);
+  expect_lines_match(page, source_boxes(layout), 0.8);
+}
+
+TEST(InferLayout, SauvolaHandlesUnevenLighting) {
+  PageSpec spec;
+  spec.columns = 1;
+  auto page = make_page(spec);
+  // A shadow: the background falls from white to dark grey across the page, ink stays darker.
+  cv::Mat shaded(page.image.size(), CV_8UC1);
+  for (int y = 0; y < shaded.rows; ++y)
+    for (int x = 0; x < shaded.cols; ++x) {
+      double light = 1.0 - 0.6 * x / shaded.cols;
+      shaded.at<uint8_t>(y, x) = cv::saturate_cast<uint8_t>(page.image.at<uint8_t>(y, x) * light);
+    }
+  EXPECT_TRUE(infer::uneven_background(shaded));
+  EXPECT_FALSE(infer::uneven_background(page.image));
+  for (const char* method : {"sauvola", "auto"}) {
+    infer::LayoutOptions o;
+    o.binarize = method;
+    auto layout = infer::analyze_page(shaded, o);
+    expect_lines_match(page, source_boxes(layout), 0.8);
+  }
+}
+
+TEST(InferLayout, HorizontallyRuledRowsReadRowByRow) {
+  // A definition table ruled only between rows (plus one vertical rule): term | two-line description.
+  cv::Mat img(1000, 1400, CV_8UC1, cv::Scalar(255));
+  const char* terms[] = {"apt update", "apt install", "apt remove"};
+  const char* descriptions[][2] = {{"Update package listings", "from repositories"},
+                                   {"Install packages", "with their dependencies"},
+                                   {"Remove packages", "and keep their settings"}};
+  std::vector<std::string> expected;
+  int y = 100;
+  for (int r = 0; r < 3; ++r) {
+    cv::line(img, {100, y}, {1300, y}, cv::Scalar(0), 2);
+    cv::Mat term = render_line(terms[r], 28, 0);
+    term.copyTo(img(cv::Rect(120, y + 40, term.cols, term.rows)));
+    expected.push_back(terms[r]);
+    for (int k = 0; k < 2; ++k) {
+      cv::Mat d = render_line(descriptions[r][k], 28, 0);
+      d.copyTo(img(cv::Rect(560, y + 20 + 45 * k, d.cols, d.rows)));
+      expected.push_back(descriptions[r][k]);
+    }
+    y += 130;
+  }
+  cv::line(img, {100, y}, {1300, y}, cv::Scalar(0), 2);
+  cv::line(img, {520, 100}, {520, y}, cv::Scalar(0), 2);
+  auto layout = infer::analyze_page(img);
+  ASSERT_EQ(layout.lines.size(), expected.size());
+  // Row by row: the term, then its description's two lines.
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_LT(layout.lines[size_t(3 * r)].box.x, 520) << r;
+    EXPECT_GT(layout.lines[size_t(3 * r + 1)].box.x, 520) << r;
+    EXPECT_LT(layout.lines[size_t(3 * r + 1)].box.y, layout.lines[size_t(3 * r + 2)].box.y) << r;
+    if (r > 0) EXPECT_GT(layout.lines[size_t(3 * r)].box.y, layout.lines[size_t(3 * r - 1)].box.y) << r;
+  }
+}

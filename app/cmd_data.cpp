@@ -92,6 +92,9 @@ void add_data_command(CLI::App& app) {
       ->capture_default_str();
   synth->callback([args] { run_synth_vin(*args); });
 
+  add_data_synth_lines(data);
+  add_data_harvest(data);
+
   auto font_dirs = std::make_shared<std::vector<std::string>>();
   auto* fonts = data->add_subcommand("fonts", "list the usable fonts the generators would use, one per line");
   fonts->add_option("--fonts", *font_dirs, "font folders or files (default: the default search)");

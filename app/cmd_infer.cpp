@@ -42,7 +42,10 @@ void run(InferArgs& a) {
     o.tables_csv = a.tables == "csv";
     o.existing = a.skip_existing ? infer::Existing::skip : a.overwrite ? infer::Existing::overwrite : infer::Existing::refuse;
     infer::make_renderers(o.formats);  // validate --format before loading the model
-    if (a.lines.empty()) inputs = infer::collect_inputs(a.inputs);
+    if (a.lines.empty()) {
+      inputs = infer::collect_inputs(a.inputs);
+      if (inputs.empty()) throw std::invalid_argument("no PDF or image files found in the --in paths");
+    }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     throw ExitCode{2};

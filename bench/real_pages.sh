@@ -5,8 +5,9 @@
 # OUT/results.md (with commit and hardware).
 #
 # Usage: bench/real_pages.sh [-m CKPT] [-n PAGES] [-o OUT] [-j JOBS] [PDF ...]
-#   Without PDFs it fetches debian-refcard and packaging-tutorial with `apt-get download` (make sure the
-#   training set did not use them) and takes the English refcard and the tutorial.
+#   Without PDFs it fetches debian-refcard, packaging-tutorial and debmake-doc with `apt-get download`
+#   (make sure the training set did not use them) and takes their English PDFs (a two-page landscape
+#   reference card with tables, slides, a book).
 # Needs poppler-utils (pdftoppm, pdftotext, pdfinfo), tesseract-ocr + tesseract-ocr-eng, python3.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,23 +29,28 @@ shift $((OPTIND - 1))
 mkdir -p "$OUT"/{pdf,pages,truth,ocrkit,tesseract}
 PDFS=("$@")
 if [ ${#PDFS[@]} -eq 0 ]; then
-  (cd "$OUT" && apt-get download debian-refcard packaging-tutorial >/dev/null 2>&1)
+  (cd "$OUT" && apt-get download debian-refcard packaging-tutorial debmake-doc >/dev/null 2>&1)
   for d in "$OUT"/*.deb; do dpkg-deb -x "$d" "$OUT/debs"; done
   PDFS=("$OUT/debs/usr/share/doc/debian-refcard/refcard-en-a4.pdf.gz"
-        "$OUT/debs/usr/share/doc/packaging-tutorial/packaging-tutorial.pdf")
+        "$OUT/debs/usr/share/doc/packaging-tutorial/packaging-tutorial.pdf"
+        "$OUT/debs/usr/share/doc/debmake-doc/debmake-doc.en.pdf")
 fi
 
-# 1. Pages spread evenly over the PDFs, rendered at 300 dpi, with the text layer beside them.
-per_pdf=$(( (PAGES + ${#PDFS[@]} - 1) / ${#PDFS[@]} ))
+# 1. Pages spread evenly over the PDFs (a short PDF leaves its share to the next ones), rendered at
+#    300 dpi, with the text layer beside them.
 count=0
+left=${#PDFS[@]}
 for src in "${PDFS[@]}"; do
   name=$(basename "$src" .gz)
   name=${name%.pdf}
   pdf="$OUT/pdf/$name.pdf"
   case $src in *.gz) gzip -dc "$src" >"$pdf" ;; *) cp "$src" "$pdf" ;; esac
   total=$(pdfinfo "$pdf" | awk '/^Pages:/ {print $2}')
-  step=$(( total / per_pdf )); [ "$step" -ge 1 ] || step=1
-  for ((p = 1; p <= total && count < PAGES; p += step)); do
+  want=$(( (PAGES - count + left - 1) / left ))
+  left=$((left - 1))
+  step=$(( total / (want > 0 ? want : 1) )); [ "$step" -ge 1 ] || step=1
+  start=$count
+  for ((p = 1; p <= total && count < PAGES && count - start < want; p += step)); do
     png="$OUT/pages/$name-p$(printf %03d "$p").png"
     pdftoppm -r 300 -gray -png -f "$p" -l "$p" -singlefile "$pdf" "${png%.png}"
     pdftotext -bbox-layout -f "$p" -l "$p" "$pdf" "$OUT/truth/$(basename "${png%.png}").html"

@@ -82,10 +82,47 @@ double log_add(double a, double b) {
 
 struct Beam {
   double p_blank = -INFINITY, p_char = -INFINITY;  // log prob of prefix ending in blank / in its last char
-  std::vector<float> conf;
-  std::vector<int> frame;
   double total() const { return log_add(p_blank, p_char); }
 };
+
+// Viterbi alignment of `ids` to the frames (CTC topology: blank, c1, blank, c2, ..., blank); fills each
+// character's peak probability and the frame of that peak. Used after beam search, which sums paths
+// and so has no single path of its own.
+void align_confidences(const float* probs, int T, int C, const std::vector<int>& ids, Decoded& d) {
+  const int L = int(ids.size()), S = 2 * L + 1;
+  d.char_conf.assign(L, 0.f);
+  d.char_frame.assign(L, 0);
+  if (L == 0 || T == 0) return;
+  auto label = [&](int s) { return s % 2 == 0 ? 0 : ids[s / 2]; };
+  auto lp = [&](int t, int s) { return std::log(std::max(1e-12f, probs[size_t(t) * C + label(s)])); };
+  std::vector<double> score(size_t(T) * S, -INFINITY);
+  std::vector<int> from(size_t(T) * S, -1);
+  score[0] = lp(0, 0);
+  if (S > 1) score[1] = lp(0, 1);
+  for (int t = 1; t < T; ++t)
+    for (int s = 0; s < S; ++s) {
+      int best = s;
+      double v = score[size_t(t - 1) * S + s];
+      if (s >= 1 && score[size_t(t - 1) * S + s - 1] > v) { v = score[size_t(t - 1) * S + s - 1]; best = s - 1; }
+      if (s >= 2 && label(s) != 0 && label(s) != label(s - 2) && score[size_t(t - 1) * S + s - 2] > v) {
+        v = score[size_t(t - 1) * S + s - 2];
+        best = s - 2;
+      }
+      if (v == -INFINITY) continue;
+      score[size_t(t) * S + s] = v + lp(t, s);
+      from[size_t(t) * S + s] = best;
+    }
+  int s = S - 1;
+  if (S > 1 && score[size_t(T - 1) * S + S - 2] > score[size_t(T - 1) * S + S - 1]) s = S - 2;
+  if (score[size_t(T - 1) * S + s] == -INFINITY) return;  // more characters than frames: no alignment
+  for (int t = T - 1; t >= 0; --t) {
+    if (s % 2 == 1) {
+      float p = probs[size_t(t) * C + label(s)];
+      if (p >= d.char_conf[s / 2]) { d.char_conf[s / 2] = p; d.char_frame[s / 2] = t; }
+    }
+    if (t > 0) s = from[size_t(t) * S + s];
+  }
+}
 
 // CTC prefix beam search (Hannun et al. 2014) with an optional exact length and alphabet.
 Decoded beam(const float* probs, int T, int C, const Charset& charset, const std::vector<char>& allowed,
@@ -107,31 +144,19 @@ Decoded beam(const float* probs, int T, int C, const Charset& charset, const std
       double total = b.total();
       // Blank: prefix unchanged.
       Beam& same = next[prefix];
-      if (same.conf.empty() && !b.conf.empty()) { same.conf = b.conf; same.frame = b.frame; }
       same.p_blank = log_add(same.p_blank, total + std::log(std::max<double>(row[0], floor_p)));
       int last = prefix.empty() ? -1 : prefix.back();
-      if (last > 0) {
-        same.p_char = log_add(same.p_char, b.p_char + std::log(std::max<double>(row[last], floor_p)));
-        // The last character is still being emitted: its confidence is its peak probability.
-        if (!same.conf.empty() && row[last] > same.conf.back()) same.conf.back() = row[last];
-      }
+      if (last > 0) same.p_char = log_add(same.p_char, b.p_char + std::log(std::max<double>(row[last], floor_p)));
       for (int k = 0; k < top_k; ++k) {
         int c = order[k];
         if (!allowed[c]) continue;
         if (length > 0 && int(prefix.size()) >= length) continue;
-        double lp = std::log(std::max<double>(row[c], floor_p));
         std::vector<int> ext = prefix;
         ext.push_back(c);
-        Beam& e = next[ext];
         // Repeating the last char needs a blank in between.
         double from = c == last ? b.p_blank : total;
-        e.p_char = log_add(e.p_char, from + lp);
-        if (e.conf.size() != ext.size() || row[c] > e.conf.back()) {
-          e.conf = b.conf;
-          e.frame = b.frame;
-          e.conf.push_back(row[c]);
-          e.frame.push_back(t);
-        }
+        Beam& e = next[ext];
+        e.p_char = log_add(e.p_char, from + std::log(std::max<double>(row[c], floor_p)));
       }
     }
     std::vector<std::pair<double, std::vector<int>>> ranked;
@@ -156,8 +181,7 @@ Decoded beam(const float* probs, int T, int C, const Charset& charset, const std
       if (b.total() > best_p) { best_p = b.total(); best = &prefix; }
   }
   if (best) {
-    d.char_conf = beams[*best].conf;
-    d.char_frame = beams[*best].frame;
+    align_confidences(probs, T, C, *best, d);
     finish(d, charset, *best, probs, T, C);
   }
   return d;

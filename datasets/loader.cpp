@@ -4,6 +4,7 @@
 #include <numeric>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "core/inference.h"
@@ -116,7 +117,7 @@ TrainBatch BatchLoader::make_batch(int64_t step) {
   batch.step = step;
   for (size_t slot = 0; slot < ids.size(); ++slot) {
     const LabelItem& item = items_[ids[slot]];
-    cv::Mat image = cv::imread(item.image, cv::IMREAD_UNCHANGED);
+    cv::Mat image = cv::imread(item.image, cv::IMREAD_GRAYSCALE);
     std::string problem;
     if (image.empty()) problem = "cannot decode image " + item.image;
     cv::Mat line;
@@ -124,6 +125,12 @@ TrainBatch BatchLoader::make_batch(int64_t step) {
     if (problem.empty()) {
       std::mt19937 rng(static_cast<uint32_t>(mix(options_.seed, uint64_t(step), slot, 1)));
       cv::Mat gray = to_gray8(image);
+      // Large crops are shrunk to twice the model height first: augmenting full-resolution photos costs
+      // time and the model never sees the detail (degradation sizes scale with the crop height).
+      if (gray.rows > 2 * preprocess_.height) {
+        double f = 2.0 * preprocess_.height / gray.rows;
+        cv::resize(gray, gray, cv::Size(std::max(1, int(gray.cols * f + 0.5)), 2 * preprocess_.height), 0, 0, cv::INTER_AREA);
+      }
       line = prepare_line(augment_.enabled ? augment(gray, augment_, rng) : gray, preprocess_);
       encoded = charset_.encode(item.text);
       // CTC needs a frame per character plus one between repeated characters.

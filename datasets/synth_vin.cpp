@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/vin.h"
+#include "datasets/synth_common.h"
 
 namespace fs = std::filesystem;
 
@@ -33,21 +34,20 @@ AugmentOptions synth_degrade_defaults() {
   o.shear = 0.2;
   o.perspective = 0.04;
   o.scale_jitter = 0.08;
-  o.blur = 1.3;
-  o.noise = 14.0;
-  o.jpeg_min_quality = 30;
-  o.low_res = 0.45;
-  o.contrast = 0.4;
+  // Bounded so a person can still read every crop: a crop nobody can read only teaches label noise.
+  o.blur = 1.0;
+  o.noise = 10.0;
+  o.jpeg_min_quality = 35;
+  o.low_res = 0.6;
+  o.contrast = 0.3;
   o.invert = 0.0;
   return o;
 }
 
-namespace {
+namespace synth {
 
-// Runs body(0..n-1) on `jobs` threads (0: all cores). The first exception stops the others and is
-// rethrown here. With a progress callback the calling thread only reports; otherwise it works too.
 void parallel_for(int n, int jobs, const std::function<void(int)>& body,
-                  const std::function<void(int)>& progress = {}) {
+                  const std::function<void(int)>& progress) {
   if (n <= 0) return;
   if (jobs <= 0) jobs = int(std::max(1u, std::thread::hardware_concurrency()));
   jobs = std::min(jobs, n);
@@ -83,6 +83,18 @@ void parallel_for(int n, int jobs, const std::function<void(int)>& body,
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);
 }
+
+std::mt19937 engine_for(uint64_t seed) {
+  std::seed_seq seq{uint32_t(seed), uint32_t(seed >> 32)};  // seed_seq's algorithm is standardised
+  return std::mt19937(seq);
+}
+
+}  // namespace synth
+
+namespace {
+
+using synth::engine_for;
+using synth::parallel_for;
 
 std::string lower(std::string s) {
   for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -307,11 +319,6 @@ std::string random_vin(std::mt19937& rng, bool valid) {
 
 namespace {
 
-std::mt19937 engine_for(uint64_t seed) {
-  std::seed_seq seq{uint32_t(seed), uint32_t(seed >> 32)};  // seed_seq's algorithm is standardised
-  return std::mt19937(seq);
-}
-
 uint64_t splitmix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -399,8 +406,10 @@ cv::Mat layout_text(const std::string& text, const FontAtlas& atlas, double cap,
 // Dot-matrix print: the glyph shapes sampled on a grid of round dots, 7 to 10 dots per capital and at
 // least 5 per character width (narrow fonts would lose their shape otherwise).
 cv::Mat dot_matrix(const cv::Mat& mask, double cap, double char_width, Random& r) {
-  const double pitch = std::min(cap / r.uniform(7, 10), char_width / r.uniform(5, 6.5));
-  const double radius = pitch * r.uniform(0.4, 0.62);
+  // At least ~2.5 px per dot, and dots that nearly touch: sparser or tinier dots do not survive the
+  // photo degradations and leave crops nobody can read.
+  const double pitch = std::max(2.5, std::min(cap / r.uniform(7, 9), char_width / r.uniform(5, 6)));
+  const double radius = pitch * r.uniform(0.5, 0.62);
   const int pad = int(std::ceil(radius)) + 1;
   // Thicken first so thin strokes still hit grid points.
   cv::Mat fat;

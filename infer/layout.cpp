@@ -30,6 +30,11 @@ bool uneven_background(const cv::Mat& gray) {
   return v[v.size() * 95 / 100] - v[v.size() * 5 / 100] > 60;
 }
 
+cv::Rect line_crop_box(const cv::Rect& ink, const cv::Size& image, double pad) {
+  int p = std::max(1, int(std::lround(pad * ink.height)));
+  return cv::Rect(ink.x - p, ink.y - p, ink.width + 2 * p, ink.height + 2 * p) & cv::Rect(cv::Point(0, 0), image);
+}
+
 cv::Mat binarize(const cv::Mat& gray, const std::string& method) {
   cv::Mat ink;
   if (method == "sauvola" || (method == "auto" && uneven_background(gray))) {
@@ -509,9 +514,7 @@ PageLayout analyze_page(const cv::Mat& gray, const LayoutOptions& opt) {
   auto add_line = [&](const cv::Rect& box, int table, int row, int col) {
     LayoutLine l;
     l.box = box;
-    int pad = std::max(1, int(std::lround(opt.line_pad * box.height)));
-    cv::Rect r = cv::Rect(box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad) &
-                 cv::Rect(0, 0, page.straight.cols, page.straight.rows);
+    cv::Rect r = line_crop_box(box, page.straight.size(), opt.line_pad);
     l.crop = page.straight(r);
     l.crop_x = r.x;
     l.table = table, l.row = row, l.col = col;

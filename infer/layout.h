@@ -9,12 +9,19 @@
 
 namespace ocrkit::infer {
 
+// Padding around a line's ink box in the crop the recognizer sees, as a fraction of the line height.
+inline constexpr double kLinePad = 0.15;
+
+// The crop of a line whose ink box is `ink`: grown by round(pad * height) (at least 1 pixel) on every
+// side and clipped to the image. Training crops (harvested from PDFs) should be cut the same way.
+cv::Rect line_crop_box(const cv::Rect& ink, const cv::Size& image, double pad = kLinePad);
+
 struct LayoutOptions {
   bool deskew = true;             // estimate the skew and analyse the page straightened
   double max_skew = 5.0;          // skew angles searched, degrees either way
   std::string binarize = "auto";  // otsu (global) | sauvola (local) | auto (sauvola on unevenly lit pages)
   double column_gap = 1.2;        // narrowest whitespace between columns, in median text heights
-  double line_pad = 0.15;         // padding around a line crop, as a fraction of the line height
+  double line_pad = kLinePad;     // padding around a line crop, as a fraction of the line height
   bool tables = true;             // detect ruled tables (grids of horizontal and vertical rules)
   bool pictures = true;           // detect pictures (large non-text components)
   double picture_size = 5.0;      // a picture is at least this many median text heights wide and tall

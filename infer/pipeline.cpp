@@ -14,6 +14,7 @@
 
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "infer/writers.h"
 
 namespace ocrkit::infer {
@@ -40,7 +41,15 @@ std::string InferSummary::line() const {
 
 std::vector<WordResult> split_words(const LayoutLine& line, const LineResult& r) {
   std::vector<WordResult> words;
-  const int n = int(r.chars.size());
+  std::vector<std::string> chars = r.chars;  // a recognizer that gives only text: split it here
+  if (chars.empty() && !r.text.empty()) {
+    try {
+      chars = utf8_chars(r.text);
+    } catch (const std::exception&) {
+      chars = {r.text};
+    }
+  }
+  const int n = int(chars.size());
   const bool positions = n > 0 && int(r.char_x.size()) == n;
   // Half the character pitch: how far a character reaches either side of its centre.
   double half = 0;
@@ -50,7 +59,7 @@ std::vector<WordResult> split_words(const LayoutLine& line, const LineResult& r)
     WordResult w;
     float conf = 1;
     for (int i = a; i < b; ++i) {
-      w.text += r.chars[size_t(i)];
+      w.text += chars[size_t(i)];
       conf = std::min(conf, i < int(r.char_conf.size()) ? r.char_conf[size_t(i)] : r.confidence);
     }
     w.confidence = conf;
@@ -69,7 +78,7 @@ std::vector<WordResult> split_words(const LayoutLine& line, const LineResult& r)
   };
   int start = -1;
   for (int i = 0; i <= n; ++i) {
-    bool space = i == n || r.chars[size_t(i)] == " " || r.chars[size_t(i)] == "\t";
+    bool space = i == n || chars[size_t(i)] == " " || chars[size_t(i)] == "\t";
     if (space && start >= 0) emit(start, i), start = -1;
     if (!space && start < 0) start = i;
   }

@@ -10,7 +10,7 @@ PACKAGES=(
   libopencv-dev libopencv-contrib-dev        # imgcodecs, imgproc, freetype (text rendering for synthesis)
   libpoppler-cpp-dev libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev libicu-dev
   libgtest-dev libgmock-dev sqlite3
-  fonts-dejavu-core fonts-liberation2 fonts-urw-base35 fonts-freefont-ttf fonts-ocr-b fonts-b612 fonts-opendin
+  fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-liberation2 fonts-urw-base35 fonts-freefont-ttf fonts-ocr-b fonts-b612 fonts-opendin
   tesseract-ocr tesseract-ocr-eng poppler-utils  # the peer we compare with, and pdftotext for benches
 )
 if [ -z "${OCRKIT_SKIP_APT:-}" ]; then

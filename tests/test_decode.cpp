@@ -29,8 +29,13 @@ TEST(Decode, BeamMatchesGreedyOnPeakedInput) {
   auto probs = frames({1, 0, 2, 2, 0, 3, 0, 1}, 4);
   DecodeOptions beam;
   beam.method = "beam";
-  EXPECT_EQ(ctc_decode(probs.data(), 8, 4, cs, beam).text, "abca");
-  EXPECT_EQ(ctc_decode(probs.data(), 8, 4, cs, {}).text, "abca");
+  Decoded b = ctc_decode(probs.data(), 8, 4, cs, beam), g = ctc_decode(probs.data(), 8, 4, cs, {});
+  EXPECT_EQ(b.text, "abca");
+  EXPECT_EQ(g.text, "abca");
+  // Both report each character's peak probability.
+  EXPECT_EQ(b.char_conf, g.char_conf);
+  EXPECT_EQ(b.char_frame, g.char_frame);
+  EXPECT_NEAR(b.confidence, 0.9f, 1e-6);
 }
 
 TEST(Decode, BeamSumsPathsWhereGreedyCannot) {

@@ -1,6 +1,7 @@
 // Layout analysis on generated pages of known text: line boxes, reading order, deskew, tables, pictures.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "infer/layout.h"
@@ -182,4 +183,24 @@ TEST(InferLayout, HorizontallyRuledRowsReadRowByRow) {
     EXPECT_LT(layout.lines[size_t(3 * r + 1)].box.y, layout.lines[size_t(3 * r + 2)].box.y) << r;
     if (r > 0) EXPECT_GT(layout.lines[size_t(3 * r)].box.y, layout.lines[size_t(3 * r - 1)].box.y) << r;
   }
+}
+
+TEST(InferLayout, ScanLikeDegradation) {
+  PageSpec spec;
+  auto page = rotate_page(make_page(spec), 1.0);
+  cv::Mat img;
+  cv::GaussianBlur(page.image, img, cv::Size(3, 3), 0.8);
+  cv::Mat noise(img.size(), CV_16S);
+  cv::randn(noise, 0, 12);
+  img.convertTo(img, CV_16S);
+  img += noise;
+  img.convertTo(img, CV_8U);
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", img, jpeg, {cv::IMWRITE_JPEG_QUALITY, 40});
+  img = cv::imdecode(jpeg, cv::IMREAD_GRAYSCALE);
+  auto layout = infer::analyze_page(img);
+  EXPECT_NEAR(layout.angle, 1.0, 0.3);
+  auto found = source_boxes(layout);
+  ASSERT_EQ(found.size(), page.lines.size());
+  for (size_t i = 0; i < found.size(); ++i) EXPECT_GE(iou(found[i], page.lines[i].box), 0.7) << "line " << i;
 }

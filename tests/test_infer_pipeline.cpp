@@ -469,3 +469,32 @@ TEST(InferPipeline, EveryImageFormat) {
   for (const char* name : {"page.png", "page.jpg", "page.webp", "page.bmp", "page.tif"})
     EXPECT_TRUE(fs::exists(dir + "/out/" + name + ".json")) << name;
 }
+
+TEST(InferPipeline, WordBoxesFromCharacterPositions) {
+  infer::LayoutLine line;
+  line.box = cv::Rect(104, 50, 400, 30);
+  line.crop_x = 100;
+  LineResult r;
+  r.text = "ab cd";
+  r.chars = {"a", "b", " ", "c", "d"};
+  r.char_conf = {0.9f, 0.8f, 0.99f, 0.7f, 0.95f};
+  r.char_x = {10, 30, 50, 70, 90};  // crop pixels
+  auto words = infer::split_words(line, r);
+  ASSERT_EQ(words.size(), 2u);
+  EXPECT_EQ(words[0].text, "ab");
+  EXPECT_EQ(words[0].bbox, cv::Rect(104, 50, 36, 30));  // 100 + 10 - 10, clipped to the line, to 100 + 30 + 10
+  EXPECT_FLOAT_EQ(words[0].confidence, 0.8f);
+  EXPECT_EQ(words[1].bbox, cv::Rect(160, 50, 40, 30));
+  EXPECT_FLOAT_EQ(words[1].confidence, 0.7f);
+  // Text only: the words share the line by character count.
+  LineResult plain;
+  plain.text = "abc  d";
+  plain.confidence = 0.5f;
+  words = infer::split_words(line, plain);
+  ASSERT_EQ(words.size(), 2u);
+  EXPECT_EQ(words[0].text, "abc");
+  EXPECT_EQ(words[0].bbox, cv::Rect(104, 50, 200, 30));
+  EXPECT_EQ(words[1].text, "d");
+  EXPECT_EQ(words[1].bbox.br().x, 504);
+  EXPECT_FLOAT_EQ(words[1].confidence, 0.5f);
+}

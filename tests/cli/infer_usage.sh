@@ -12,6 +12,8 @@ expect_rc 2 "$BIN" infer --in "$T/in" --lines "$T/in" --out "$T/o"
 expect_rc 2 "$BIN" infer --in "$T/in" --out "$T/o" --pages 3-1
 expect_rc 2 "$BIN" infer --in "$T/in" --out "$T/o" --format txt,pdf
 expect_rc 2 "$BIN" infer --in "$T/missing" --out "$T/o"
+mkdir -p "$T/empty"
+expect_rc 2 "$BIN" infer --in "$T/empty" --out "$T/o"
 expect_rc 2 "$BIN" infer --in "$T/in" --out "$T/o" --skip-existing --overwrite
 expect_rc 1 "$BIN" infer --in "$T/in" --out "$T/o" --model "$T/none.ckpt"
 grep -q "none.ckpt.*not found" "$T/stderr" || fail "missing model not named: $(cat "$T/stderr")"

@@ -21,6 +21,9 @@ std::string collapse_whitespace(const std::string& text);
 // out, tabs/newlines to spaces, whitespace collapsed.
 std::string normalize_label(const std::string& text);
 
+// Escapes & < > " ' for XML and HTML (hOCR, reports).
+std::string xml_escape(const std::string& text);
+
 // Levenshtein distance between code-point sequences (unit costs).
 size_t edit_distance(const std::u32string& a, const std::u32string& b);
 

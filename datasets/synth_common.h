@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace ocrkit::synth {
 
@@ -16,5 +18,11 @@ void parallel_for(int n, int jobs, const std::function<void(int)>& body,
 // A Mersenne twister seeded from all 64 bits of `seed` through std::seed_seq (a standardised
 // algorithm: the same stream on every standard library).
 std::mt19937 engine_for(uint64_t seed);
+
+// The image path of sample `index` in a set of `count`: "img/000042.png" (at least 6 digits).
+std::string sample_image_name(int index, int count);
+// Writes out_dir/labels.tsv ("img/NNNNNN.png<TAB>text" per sample) atomically. Written last by the
+// generators: its presence means the data set is complete.
+void write_sample_labels(const std::string& out_dir, const std::vector<std::string>& texts);
 
 }  // namespace ocrkit::synth

@@ -958,12 +958,7 @@ SynthLinesReport write_synth_lines(const std::string& out_dir, const LineCorpus&
   fs::create_directories(img_dir, ec);
   if (ec) throw std::runtime_error("cannot create '" + img_dir.string() + "': " + ec.message());
 
-  int digits = 6;
-  for (int n = count - 1; n >= 1000000; n /= 10) ++digits;
-  auto name = [&](int i) {
-    std::string s = std::to_string(i);
-    return "img/" + std::string(std::max(0, digits - int(s.size())), '0') + s + ".png";
-  };
+  auto name = [&](int i) { return synth::sample_image_name(i, count); };
 
   std::vector<std::string> texts(size_t(std::max(count, 0)));
   std::atomic<int> gray{0}, dropped{0};
@@ -983,15 +978,7 @@ SynthLinesReport write_synth_lines(const std::string& out_dir, const LineCorpus&
     texts[size_t(i)] = std::move(s.text);
   }, progress);
 
-  const fs::path labels = out / "labels.tsv", tmp = out / "labels.tsv.tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    for (int i = 0; i < count; ++i) f << name(i) << '\t' << texts[size_t(i)] << '\n';
-    f.flush();
-    if (!f) throw std::runtime_error("cannot write '" + tmp.string() + "'");
-  }
-  fs::rename(tmp, labels, ec);
-  if (ec) throw std::runtime_error("cannot rename '" + tmp.string() + "' to '" + labels.string() + "': " + ec.message());
+  synth::write_sample_labels(out_dir, texts);
 
   SynthLinesReport report;
   report.count = count;

@@ -1,5 +1,7 @@
 #include "datasets/synth_vin.h"
 
+#include "core/fs.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -89,12 +91,27 @@ std::mt19937 engine_for(uint64_t seed) {
   return std::mt19937(seq);
 }
 
+std::string sample_image_name(int index, int count) {
+  int digits = 6;
+  for (int n = count - 1; n >= 1000000; n /= 10) ++digits;
+  std::string s = std::to_string(index);
+  return "img/" + std::string(std::max(0, digits - int(s.size())), '0') + s + ".png";
+}
+
+void write_sample_labels(const std::string& out_dir, const std::vector<std::string>& texts) {
+  std::string content;
+  for (size_t i = 0; i < texts.size(); ++i) content += sample_image_name(int(i), int(texts.size())) + '\t' + texts[i] + '\n';
+  write_file_atomically((fs::path(out_dir) / "labels.tsv").string(), content);
+}
+
 }  // namespace synth
 
 namespace {
 
 using synth::engine_for;
 using synth::parallel_for;
+using synth::sample_image_name;
+using synth::write_sample_labels;
 
 std::string lower(std::string s) {
   for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -750,12 +767,7 @@ SynthVinReport write_synth_vin(const std::string& out_dir, int count, uint64_t s
   fs::create_directories(img_dir, ec);
   if (ec) throw std::runtime_error("cannot create '" + img_dir.string() + "': " + ec.message());
 
-  int digits = 6;
-  for (int n = count - 1; n >= 1000000; n /= 10) ++digits;
-  auto name = [&](int i) {
-    std::string s = std::to_string(i);
-    return "img/" + std::string(std::max(0, digits - int(s.size())), '0') + s + ".png";
-  };
+  auto name = [&](int i) { return sample_image_name(i, count); };
 
   std::vector<std::string> vins(size_t(std::max(count, 0)));
   parallel_for(count, jobs, [&](int i) {
@@ -765,16 +777,7 @@ SynthVinReport write_synth_vin(const std::string& out_dir, int count, uint64_t s
     vins[size_t(i)] = std::move(s.vin);
   }, progress);
 
-  // The label file last, atomically: its presence means the data set is complete.
-  const fs::path labels = out / "labels.tsv", tmp = out / "labels.tsv.tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    for (int i = 0; i < count; ++i) f << name(i) << '\t' << vins[size_t(i)] << '\n';
-    f.flush();
-    if (!f) throw std::runtime_error("cannot write '" + tmp.string() + "'");
-  }
-  fs::rename(tmp, labels, ec);
-  if (ec) throw std::runtime_error("cannot rename '" + tmp.string() + "' to '" + labels.string() + "': " + ec.message());
+  write_sample_labels(out_dir, vins);
 
   SynthVinReport report;
   report.count = count;

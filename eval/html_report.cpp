@@ -66,10 +66,10 @@ std::string data_uri(const std::string& path, size_t max_bytes) {
 std::string diff_html(const std::string& truth, const std::string& pred, const Normalization& norm) {
   const Alignment a = align(utf8_to_u32(norm.apply(truth)), utf8_to_u32(norm.apply(pred)));
   std::string out;
-  auto sym = [](char32_t c) { return html_escape(visible_symbol(u32_to_utf8(std::u32string(1, c)))); };
+  auto sym = [](char32_t c) { return xml_escape(visible_symbol(u32_to_utf8(std::u32string(1, c)))); };
   for (const EditOp& op : a.ops) {
     switch (op.kind) {
-      case EditKind::match: out += html_escape(u32_to_utf8(std::u32string(1, op.hyp))); break;
+      case EditKind::match: out += xml_escape(u32_to_utf8(std::u32string(1, op.hyp))); break;
       case EditKind::substitution:
         out += "<span class=\"sub\" title=\"truth " + sym(op.ref) + "\">" + sym(op.hyp) + "</span>";
         break;
@@ -124,9 +124,9 @@ std::string cer_chart(const std::vector<RunRecord>& runs) {
     const char* colour = r.kind == "model" ? "#3b6fd8" : "#d88a3b";
     std::string label = "#" + std::to_string(r.id) + " " + r.name + " (" + r.engine + ")";
     if (display_chars(label) > 42) label = u32_to_utf8(utf8_to_u32(label).substr(0, 41)) + "…";
-    s << "<text x=\"" << label_w - 8 << "\" y=\"" << y + 15 << "\" text-anchor=\"end\">" << html_escape(label)
+    s << "<text x=\"" << label_w - 8 << "\" y=\"" << y + 15 << "\" text-anchor=\"end\">" << xml_escape(label)
       << "</text><rect x=\"" << label_w << "\" y=\"" << y + 3 << "\" width=\"" << w << "\" height=\"" << row - 8
-      << "\" fill=\"" << colour << "\"><title>" << html_escape(r.name) << ": CER " << percent(r.metrics.cer)
+      << "\" fill=\"" << colour << "\"><title>" << xml_escape(r.name) << ": CER " << percent(r.metrics.cer)
       << "</title></rect><text x=\"" << label_w + w + 6 << "\" y=\"" << y + 15 << "\">" << percent(r.metrics.cer)
       << "</text>";
   }
@@ -182,10 +182,10 @@ std::string confusion_heatmap(const std::vector<ConfusionPair>& pairs, int top) 
   }
   std::ostringstream s;
   s << "<table class=\"heat\"><tr><th title=\"truth (rows) / prediction (columns)\">t\\p</th>";
-  for (const auto& c : cols) s << "<th>" << html_escape(visible_symbol(c)) << "</th>";
+  for (const auto& c : cols) s << "<th>" << xml_escape(visible_symbol(c)) << "</th>";
   s << "</tr>";
   for (const auto& r : rows) {
-    s << "<tr><th>" << html_escape(visible_symbol(r)) << "</th>";
+    s << "<tr><th>" << xml_escape(visible_symbol(r)) << "</th>";
     for (const auto& c : cols) {
       auto it = count.find({r, c});
       if (it == count.end()) {
@@ -195,7 +195,7 @@ std::string confusion_heatmap(const std::vector<ConfusionPair>& pairs, int top) 
       const double t = std::sqrt(static_cast<double>(it->second) / max_count);  // sqrt: small counts stay visible
       const int g = static_cast<int>(235 - 175 * t), b = static_cast<int>(225 - 185 * t);
       s << "<td style=\"background:rgb(240," << g << "," << b << ");color:" << (t > 0.6 ? "#fff" : "#1d2330")
-        << "\" title=\"" << html_escape(visible_symbol(r)) << " &#8594; " << html_escape(visible_symbol(c)) << ": "
+        << "\" title=\"" << xml_escape(visible_symbol(r)) << " &#8594; " << xml_escape(visible_symbol(c)) << ": "
         << it->second << "\">" << it->second << "</td>";
     }
     s << "</tr>";
@@ -205,7 +205,7 @@ std::string confusion_heatmap(const std::vector<ConfusionPair>& pairs, int top) 
 }
 
 std::string card(const std::string& value, const std::string& label) {
-  return "<div class=\"card\"><b>" + html_escape(value) + "</b><span>" + html_escape(label) + "</span></div>";
+  return "<div class=\"card\"><b>" + xml_escape(value) + "</b><span>" + xml_escape(label) + "</span></div>";
 }
 
 std::string run_section(const Store& store, const RunRecord& r, const HtmlReportOptions& opt) {
@@ -216,12 +216,12 @@ std::string run_section(const Store& store, const RunRecord& r, const HtmlReport
     return spec;
   }());
   std::ostringstream s;
-  s << "<section><h2>Run #" << r.id << " " << html_escape(r.name) << "</h2><p class=\"meta\">" << html_escape(r.kind)
-    << " run by " << html_escape(r.engine) << " at " << html_escape(r.time) << "<br>data "
-    << html_escape(r.data_path) << " (sha256 " << html_escape(r.data_sha256.substr(0, 12)) << ")<br>"
-    << (r.kind == "model" ? "model " : "predictions ") << html_escape(r.model_path) << " (sha256 "
-    << html_escape(r.model_sha256.substr(0, 12)) << ")" << (r.device.empty() ? "" : "<br>device " + html_escape(r.device))
-    << "<br>normalisation: " << html_escape(r.normalization) << "</p>";
+  s << "<section><h2>Run #" << r.id << " " << xml_escape(r.name) << "</h2><p class=\"meta\">" << xml_escape(r.kind)
+    << " run by " << xml_escape(r.engine) << " at " << xml_escape(r.time) << "<br>data "
+    << xml_escape(r.data_path) << " (sha256 " << xml_escape(r.data_sha256.substr(0, 12)) << ")<br>"
+    << (r.kind == "model" ? "model " : "predictions ") << xml_escape(r.model_path) << " (sha256 "
+    << xml_escape(r.model_sha256.substr(0, 12)) << ")" << (r.device.empty() ? "" : "<br>device " + xml_escape(r.device))
+    << "<br>normalisation: " << xml_escape(r.normalization) << "</p>";
   s << "<div class=\"cards\">" << card(percent(m.cer), "CER (micro)") << card(percent(m.cer_macro), "CER (macro)")
     << card(percent(m.wer), "WER") << card(percent(m.seq_acc), "sequence accuracy") << card(fmt(m.ned, 4), "1-NED")
     << card(std::to_string(m.n), "samples scored") << card(std::to_string(m.n_errors), "errors");
@@ -268,8 +268,8 @@ std::string run_section(const Store& store, const RunRecord& r, const HtmlReport
       const std::string uri = data_uri(x->path, opt.max_image_bytes);
       s << "<tr><td>" << (uri.empty() ? "<span class=\"meta\">(image not embedded)</span>"
                                       : "<img class=\"crop\" alt=\"crop\" src=\"" + uri + "\">")
-        << "<div class=\"meta\">" << html_escape(fs::path(x->path).filename().string()) << "</div></td><td><div class=\"mono\"><span class=\"tag\">truth</span>"
-        << html_escape(x->truth) << "</div><div class=\"mono\"><span class=\"tag\">read </span>"
+        << "<div class=\"meta\">" << xml_escape(fs::path(x->path).filename().string()) << "</div></td><td><div class=\"mono\"><span class=\"tag\">truth</span>"
+        << xml_escape(x->truth) << "</div><div class=\"mono\"><span class=\"tag\">read </span>"
         << diff_html(x->truth, x->prediction, norm) << "</div></td><td class=\"num\">" << x->distance << "</td><td class=\"num\">" << percent(sample_cer(*x), 1)
         << "</td><td class=\"num\">" << (x->confidence ? fmt(*x->confidence, 3) : "-") << "</td></tr>";
     }
@@ -279,7 +279,7 @@ std::string run_section(const Store& store, const RunRecord& r, const HtmlReport
   if (!errors.empty()) {
     s << "<h3>Unscored samples (" << errors.size() << ")</h3><table><tr><th>path</th><th>error</th></tr>";
     for (size_t i = 0; i < std::min<size_t>(errors.size(), 20); ++i)
-      s << "<tr><td>" << html_escape(errors[i]->path) << "</td><td>" << html_escape(errors[i]->error) << "</td></tr>";
+      s << "<tr><td>" << xml_escape(errors[i]->path) << "</td><td>" << xml_escape(errors[i]->error) << "</td></tr>";
     s << "</table>";
   }
   s << "</section>";
@@ -297,7 +297,7 @@ std::string html_report(const Store& store, const HtmlReportOptions& opt) {
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
   std::ostringstream s;
   s << "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ocrkit eval report</title><style>"
-    << kStyle << "</style></head><body><h1>ocrkit eval report</h1><p class=\"meta\">" << html_escape(store.path())
+    << kStyle << "</style></head><body><h1>ocrkit eval report</h1><p class=\"meta\">" << xml_escape(store.path())
     << " · " << runs.size() << " runs · generated " << when
     << "<br>CER = character edit distance / reference characters over Unicode code points after NFC and the "
        "run's normalisation; 1-NED = 1 − distance / max(length) averaged over samples.</p>";
@@ -306,14 +306,14 @@ std::string html_report(const Store& store, const HtmlReportOptions& opt) {
   s << "<h2>Runs</h2><div class=\"scroll\"><table><tr><th>id</th><th>name</th><th>kind</th><th>engine</th><th>data</th><th>normalisation</th>"
     << "<th>n</th><th>errors</th><th>CER</th><th>CER macro</th><th>WER</th><th>seq acc</th><th>1-NED</th><th>time</th></tr>";
   for (const auto& r : runs)
-    s << "<tr><td class=\"num\">" << r.id << "</td><td>" << html_escape(r.name) << "</td><td>" << html_escape(r.kind)
-      << "</td><td>" << html_escape(r.engine) << "</td><td title=\"" << html_escape(r.data_path) << "\">"
-      << html_escape(fs::path(r.data_path).filename().string()) << "</td><td>" << html_escape(r.normalization)
+    s << "<tr><td class=\"num\">" << r.id << "</td><td>" << xml_escape(r.name) << "</td><td>" << xml_escape(r.kind)
+      << "</td><td>" << xml_escape(r.engine) << "</td><td title=\"" << xml_escape(r.data_path) << "\">"
+      << xml_escape(fs::path(r.data_path).filename().string()) << "</td><td>" << xml_escape(r.normalization)
       << "</td><td class=\"num\">" << r.metrics.n << "</td><td class=\"num\">" << r.metrics.n_errors
       << "</td><td class=\"num\">" << percent(r.metrics.cer) << "</td><td class=\"num\">" << percent(r.metrics.cer_macro)
       << "</td><td class=\"num\">" << percent(r.metrics.wer) << "</td><td class=\"num\">" << percent(r.metrics.seq_acc)
-      << "</td><td class=\"num\">" << fmt(r.metrics.ned, 4) << "</td><td class=\"nowrap\" title=\"" << html_escape(r.time)
-      << "\">" << html_escape(short_time(r.time)) << "</td></tr>";
+      << "</td><td class=\"num\">" << fmt(r.metrics.ned, 4) << "</td><td class=\"nowrap\" title=\"" << xml_escape(r.time)
+      << "\">" << xml_escape(short_time(r.time)) << "</td></tr>";
   s << "</table></div>";
   s << "<h2>CER per run</h2><p class=\"meta\"><span style=\"color:#3b6fd8\">■</span> ocrkit model runs "
     << "<span style=\"color:#d88a3b\">■</span> scored predictions (other engines)</p>" << cer_chart(runs);

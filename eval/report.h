@@ -31,7 +31,6 @@ std::string html_report(const Store& store, const HtmlReportOptions& options = {
 
 // Helpers shared by the text and HTML writers.
 std::string percent(double fraction, int decimals = 2);
-std::string html_escape(const std::string& text);
 std::string base64_encode(const std::string& bytes);
 size_t display_chars(const std::string& text);  // code points (bytes when not UTF-8)
 // A confusion symbol as shown: "∅" for the missing side of an insertion/deletion, "␣" for a space.

@@ -1,5 +1,6 @@
 #include "infer/writers.h"
 
+#include "core/text.h"
 #include "core/fs.h"
 
 #include <cmath>
@@ -131,21 +132,6 @@ std::string join_lines(const std::vector<const LineOut*>& lines) {
       else out += ' ';
     }
     out += l->text;
-  }
-  return out;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
   }
   return out;
 }

@@ -12,6 +12,7 @@
 
 #include "core/fs.h"
 #include "datasets/harvest.h"
+#include "test_infer_fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace ocrkit;
@@ -24,20 +25,11 @@ struct PdfText {
   std::string text;
 };
 
-std::string pdf_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '(' || c == ')' || c == '\\') o += '\\';
-    o += c;
-  }
-  return o;
-}
-
 // A one-page US-letter PDF (612 x 792 pt) drawing `items`, fonts not embedded.
 std::string make_pdf(const std::vector<PdfText>& items) {
   std::ostringstream content;
   for (auto& t : items)
-    content << "BT /" << t.font << " " << t.size << " Tf " << t.x << " " << t.y << " Td (" << pdf_escape(t.text) << ") Tj ET\n";
+    content << "BT /" << t.font << " " << t.size << " Tf " << t.x << " " << t.y << " Td " << test::pdf_string(t.text) << " Tj ET\n";
   std::string stream = content.str();
   std::vector<std::string> objects = {
       "<< /Type /Catalog /Pages 2 0 R >>",
@@ -47,22 +39,7 @@ std::string make_pdf(const std::vector<PdfText>& items) {
       "<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream + "endstream",
       "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
       "<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding >>"};
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-  }
-  size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-  for (size_t off : offsets) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%010zu 00000 n \n", off);
-    pdf += buf;
-  }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-         std::to_string(xref) + "\n%%EOF\n";
-  return pdf;
+  return test::assemble_pdf(objects);
 }
 
 const std::vector<std::string> kLeft = {"The quick brown fox", "jumps over the lazy dog.", "Pack my box with five",

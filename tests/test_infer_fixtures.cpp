@@ -96,7 +96,7 @@ GeneratedPage rotate_page(const GeneratedPage& page, double degrees) {
   return out;
 }
 
-static std::string pdf_string(const std::string& s) {
+std::string pdf_string(const std::string& s) {
   std::string out = "(";
   for (char c : s) {
     if (c == '(' || c == ')' || c == '\\') out += '\\';
@@ -123,6 +123,10 @@ std::string make_pdf(const std::vector<std::vector<std::string>>& pages, double 
     objects.push_back("<< /Length " + std::to_string(content.str().size()) + " >>\nstream\n" + content.str() + "endstream");
   }
   objects.push_back("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
+  return assemble_pdf(objects);
+}
+
+std::string assemble_pdf(const std::vector<std::string>& objects) {
   std::string pdf = "%PDF-1.4\n";
   std::vector<size_t> offsets;
   for (size_t i = 0; i < objects.size(); ++i) {

@@ -43,6 +43,10 @@ GeneratedPage rotate_page(const GeneratedPage& page, double degrees);
 // A minimal US-letter PDF, one page per entry, drawing its lines in Helvetica at `font_pt` from the
 // top-left margin (72 pt) down.
 std::string make_pdf(const std::vector<std::vector<std::string>>& pages, double font_pt = 14, double leading = 22);
+// A PDF string literal: "(text)" with ( ) and \ escaped.
+std::string pdf_string(const std::string& s);
+// Numbers `objects` 1..N (object 1 is the catalog) and adds the header, xref table and trailer.
+std::string assemble_pdf(const std::vector<std::string>& objects);
 
 double iou(const cv::Rect& a, const cv::Rect& b);
 // Writes bytes to a file (creating folders).

@@ -1,4 +1,4 @@
-// ocrkit: one binary, thin subcommands over the libraries (train, eval, infer, data, bench).
+// ocrkit: one binary, thin subcommands over the libraries (train, eval, infer, data).
 #include <cstdio>
 #include <exception>
 
@@ -16,7 +16,6 @@ int main(int argc, char** argv) {
   ocrkit::app::add_data_command(app);
   ocrkit::app::add_eval_command(app);
   ocrkit::app::add_infer_command(app);
-  ocrkit::app::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

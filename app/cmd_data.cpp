@@ -66,7 +66,7 @@ void run_synth_vin(const SynthVinArgs& a) {
 }  // namespace
 
 void add_data_command(CLI::App& app) {
-  auto* data = app.add_subcommand("data", "data set tools: synthetic VIN crops, font listing");
+  auto* data = app.add_subcommand("data", "data set tools: synthetic VIN crops and text lines, PDF line harvest, font listing");
   data->require_subcommand(1);
 
   auto args = std::make_shared<SynthVinArgs>();

@@ -549,16 +549,7 @@ std::shared_ptr<const LineFont> build_line_font(const std::string& path) {
 }
 
 std::shared_ptr<const LineFont> get_line_font(const std::string& path) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const LineFont>> cache;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(path);
-    if (it != cache.end()) return it->second;
-  }
-  auto font = build_line_font(path);
-  std::lock_guard<std::mutex> lock(mutex);
-  return cache.emplace(path, font).first->second;
+  return synth::cached_per_file<LineFont>(path, build_line_font);
 }
 
 // Characters of `text` (as charset indices; spaces -1) the font lacks.

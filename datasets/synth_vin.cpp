@@ -191,18 +191,8 @@ std::shared_ptr<const FontAtlas> build_atlas(const std::string& path) {
   return atlas;
 }
 
-// Process-wide atlas cache: atlases are immutable once built, so threads share them.
 std::shared_ptr<const FontAtlas> get_atlas(const std::string& path) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const FontAtlas>> cache;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(path);
-    if (it != cache.end()) return it->second;
-  }
-  auto atlas = build_atlas(path);  // outside the lock: other fonts build in parallel
-  std::lock_guard<std::mutex> lock(mutex);
-  return cache.emplace(path, atlas).first->second;
+  return synth::cached_per_file<FontAtlas>(path, build_atlas);
 }
 
 bool font_extension(const fs::path& p) {

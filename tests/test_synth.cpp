@@ -16,27 +16,14 @@
 #include "core/vin.h"
 #include "datasets/augment.h"
 #include "datasets/synth_vin.h"
+#include "test_image_util.h"
 
 namespace fs = std::filesystem;
 using namespace ocrkit;
+using test::gray_stddev;
+using test::identical;
 
 namespace {
-
-bool identical(const cv::Mat& a, const cv::Mat& b) {
-  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
-}
-
-double gray_stddev(const cv::Mat& image) {
-  cv::Mat gray;
-  if (image.channels() == 3) {
-    cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
-  } else {
-    gray = image;
-  }
-  cv::Scalar mean, sd;
-  cv::meanStdDev(gray, mean, sd);
-  return sd[0];
-}
 
 // A 32x256 dark-on-light text crop, like a training sample.
 cv::Mat sample_crop(int channels) {

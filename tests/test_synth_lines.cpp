@@ -14,23 +14,14 @@
 #include "core/text.h"
 #include "datasets/synth_lines.h"
 #include "datasets/synth_vin.h"
+#include "test_image_util.h"
 
 namespace fs = std::filesystem;
 using namespace ocrkit;
+using test::gray_stddev;
+using test::identical;
 
 namespace {
-
-bool identical(const cv::Mat& a, const cv::Mat& b) {
-  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
-}
-
-double gray_stddev(const cv::Mat& image) {
-  cv::Mat gray = image;
-  if (image.channels() == 3) cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
-  cv::Scalar mean, sd;
-  cv::meanStdDev(gray, mean, sd);
-  return sd[0];
-}
 
 bool in_printed_charset(const std::string& text, std::string* bad = nullptr) {
   static const std::set<std::string> allowed = [] {

@@ -3,6 +3,7 @@
 #include <opencv2/core/utils/logger.hpp>
 
 #include "app/commands.h"
+#include "core/log.h"
 #include "core/recognizer.h"
 #include "infer/pipeline.h"
 #include "infer/writers.h"
@@ -69,6 +70,7 @@ void run(InferArgs& a) {
   std::vector<std::string> messages;
   for (auto& e : s.errors) messages.push_back(e.message());
   print_errors(messages);
+  log_line("infer", s.times_line());
   std::printf("%s -> %s\n", s.line().c_str(), a.out.c_str());
   throw ExitCode{s.exit_code()};
 }

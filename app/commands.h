@@ -17,6 +17,7 @@ void add_train_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 // `data` subcommands that live in their own files.
 void add_data_synth_lines(CLI::App* data);
 void add_data_harvest(CLI::App* data);

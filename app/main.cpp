@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   ocrkit::app::add_data_command(app);
   ocrkit::app::add_eval_command(app);
   ocrkit::app::add_infer_command(app);
+  ocrkit::app::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

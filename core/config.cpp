@@ -11,6 +11,7 @@ model:
   arch: crnn              # crnn (conv + BiLSTM) | transformer (conv stem + transformer encoder)
   channels: [32, 64, 128, 256]   # conv stages; each of the first two halves height and width
   depthwise: false        # depthwise-separable convolutions after the first stage (cheaper on CPU)
+  downsample: pool        # pool (conv, then max-pool) | stride (strided convolutions, ~3x cheaper on CPU)
   hidden: 128             # LSTM hidden size per direction / transformer width
   layers: 2               # LSTM or transformer layers
   heads: 4                # transformer attention heads

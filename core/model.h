@@ -13,6 +13,7 @@ struct ModelOptions {
   std::string arch = "crnn";  // crnn | transformer
   std::vector<int64_t> channels{32, 64, 128, 256};
   bool depthwise = false;
+  std::string downsample = "pool";  // pool (conv, then max-pool) | stride (strided convolutions)
   int64_t hidden = 128, layers = 2, heads = 4, ffn = 512;
   int64_t height = 32;
   int64_t num_classes = 2;
@@ -42,6 +43,9 @@ class OcrModelImpl : public torch::nn::Module {
   explicit OcrModelImpl(const ModelOptions& options);
   torch::Tensor forward(torch::Tensor x);
   void set_attention(const std::string& implementation);
+  // Inference only: folds every BatchNorm into the convolution before it (one pass less per stage).
+  // The model must be in eval mode and is not meant to be trained or saved afterwards.
+  void fuse_batchnorm();
   // Frames per input pixel column: T = W / stride.
   static constexpr int64_t kStride = 4;
   const ModelOptions& options() const { return options_; }

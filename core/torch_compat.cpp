@@ -7,6 +7,12 @@
 #include <torch/cuda.h>
 #endif
 #include <ATen/Context.h>
+// CUDA builds of libtorch carry the CUDA runtime headers; CPU builds (Debian) ship c10/cuda without them.
+#if OCRKIT_TORCH_AT_LEAST(2, 0) && __has_include(<cuda_runtime_api.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#define OCRKIT_CUDA_ALLOCATOR_STATS 1
+#endif
 
 namespace ocrkit::compat {
 
@@ -22,6 +28,22 @@ void cuda_synchronize() {
 #if OCRKIT_TORCH_AT_LEAST(2, 0)
   if (torch::cuda::is_available()) torch::cuda::synchronize();
 #endif  // older builds here are CPU-only (Debian): nothing to wait for
+}
+
+int64_t cuda_max_allocated_bytes() {
+#ifdef OCRKIT_CUDA_ALLOCATOR_STATS
+  if (!torch::cuda::is_available()) return 0;
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(c10::cuda::current_device());
+  return stats.allocated_bytes[0].peak;  // [0] = StatType::AGGREGATE (all pools)
+#else
+  return 0;
+#endif
+}
+
+void cuda_reset_peak_memory() {
+#ifdef OCRKIT_CUDA_ALLOCATOR_STATS
+  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::resetPeakStats(c10::cuda::current_device());
+#endif
 }
 
 torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only) {

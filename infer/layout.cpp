@@ -187,6 +187,23 @@ std::vector<Line> group_lines(const std::vector<Comp>& comps, std::vector<int> i
     if (!joined) merged.push_back(l);
   }
   lines = std::move(merged);
+  // Thin lines that touch a line at least twice their height and lie within its width belong to it:
+  // underscores and descenders met before any other descender of the line (they overlap the letters
+  // by less than half), or accents split off above. Alone they read as garbage.
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const cv::Rect l = lines[i].box;
+    int best = -1;
+    double best_gap = 1e18;
+    for (size_t k = 0; k < lines.size(); ++k) {
+      const cv::Rect& m = lines[k].box;
+      if (k == i || m.area() == 0 || 2 * l.height > m.height) continue;
+      double gap = std::max({0, l.y - m.br().y, m.y - l.br().y});
+      if (gap <= 0.2 * m.height && overlap(l.x, l.br().x, m.x, m.br().x) >= 0.6 * l.width && gap < best_gap)
+        best_gap = gap, best = int(k);
+    }
+    if (best >= 0) lines[size_t(best)].box |= l, lines[i].box = cv::Rect();
+  }
+  lines.erase(std::remove_if(lines.begin(), lines.end(), [](const Line& l) { return l.box.area() == 0; }), lines.end());
   // Tall components: to the line whose centre they cover (the nearest beside them), widening it but not making it
   // taller (the component reaches into a neighbour); else their own line.
   for (int id : ids) {
@@ -365,7 +382,8 @@ cv::Mat find_tables(const cv::Mat& ink, double text_h, std::vector<LayoutTable>&
     t.cols = rule_positions(v(box), false, 0.5);
     for (int& r : t.rows) r += box.y;
     for (int& c : t.cols) c += box.x;
-    if (t.rows.size() >= 2 && t.cols.size() >= 2 && t.n_rows() * t.n_cols() >= 2) tables.push_back(t);
+    // A box with rows but a single column is framed text, not a table.
+    if (t.rows.size() >= 2 && t.n_cols() >= 2) tables.push_back(t);
   }
   return rules;
 }

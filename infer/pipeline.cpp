@@ -39,6 +39,13 @@ std::string InferSummary::line() const {
          " in " + format_duration(seconds);
 }
 
+std::string InferSummary::times_line() const {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "render/decode %.2f s, layout %.2f s (thread-seconds); recognition %.2f s, writing %.2f s",
+                render_seconds, layout_seconds, recognize_seconds, write_seconds);
+  return buf;
+}
+
 std::vector<WordResult> split_words(const LayoutLine& line, const LineResult& r) {
   std::vector<WordResult> words;
   std::vector<std::string> chars = r.chars;  // a recognizer that gives only text: split it here
@@ -96,6 +103,7 @@ struct PageWork {
   PageLayout layout;
   std::vector<std::string> picture_files;  // saved crops, parallel to layout.pictures
   std::string error;                       // non-empty: the page failed
+  double render_seconds = 0, layout_seconds = 0;
 };
 
 struct Task {
@@ -227,8 +235,12 @@ class Runner {
           doc_index = t.doc;
           doc = Document::open(inputs_[size_t(t.doc)].path, opt_.source);
         }
+        auto t0 = Clock::now();
         w.image = doc->render(t.page);
+        auto t1 = Clock::now();
         w.layout = analyze_page(w.image.gray, opt_.layout);
+        w.render_seconds = std::chrono::duration<double>(t1 - t0).count();
+        w.layout_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
         if (!opt_.crops_dir.empty()) save_pictures(w);
         if (!opt_.visualize) w.image.gray.release();
       } catch (const std::exception& e) {
@@ -302,6 +314,8 @@ class Runner {
   // A page arrives from the workers (in task order).
   void take(PageWork w) {
     DocState& d = docs_[size_t(w.doc)];
+    summary_.render_seconds += w.render_seconds;
+    summary_.layout_seconds += w.layout_seconds;
     if (!w.error.empty()) {
       page_failed(d, w.image.page, w.error);
       return;
@@ -326,6 +340,7 @@ class Runner {
     std::vector<LineResult> results;
     std::string failure;
     if (!crops.empty()) {
+      auto t0 = Clock::now();
       try {
         results = recognize_(crops);
         if (results.size() != crops.size())
@@ -333,6 +348,7 @@ class Runner {
       } catch (const std::exception& e) {
         failure = std::string("recognition failed: ") + e.what();
       }
+      summary_.recognize_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
     }
     size_t k = 0;
     for (auto& w : pending_) {
@@ -427,6 +443,7 @@ class Runner {
         ++summary_.files_failed;
         continue;
       }
+      auto t0 = Clock::now();
       try {
         renderers_->write(d.result, opt_.out_dir);
         if (opt_.tables_csv)
@@ -435,6 +452,7 @@ class Runner {
               write_file_atomically((fs::path(opt_.out_dir) / (d.result.name + page_tag(p.page) + ".table-" + std::to_string(k + 1) + ".csv")).string(),
                            p.tables[k].csv());
         ++summary_.files_done;
+        summary_.write_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
       } catch (const std::exception& e) {
         error(d.result.source, 0, e.what());
         ++summary_.files_failed;

@@ -49,6 +49,38 @@ TEST(Model, OutputShapeBothArchitectures) {
   }
 }
 
+TEST(Model, StridedDownsamplingKeepsTheFrameGrid) {
+  Charset cs = Charset::from_spec("vin");
+  Config c = small_config("transformer");
+  c.set("model.downsample=stride");
+  c.set("model.depthwise=true");
+  OcrModel m = build_model(c, cs);
+  m->eval();
+  EXPECT_EQ(m->forward(torch::rand({2, 1, 32, 100})).sizes(), (std::vector<int64_t>{2, 25, cs.num_classes()}));
+}
+
+TEST(Model, FusedBatchNormGivesTheSameOutputs) {
+  torch::manual_seed(3);
+  Charset cs = Charset::from_spec("vin");
+  for (const char* downsample : {"pool", "stride"}) {
+    Config c = small_config("crnn");
+    c.set(std::string("model.downsample=") + downsample);
+    c.set("model.depthwise=true");
+    OcrModel m = build_model(c, cs);
+    // Non-trivial statistics, as after training.
+    m->train();
+    { torch::NoGradGuard g; for (int i = 0; i < 3; ++i) m->forward(torch::rand({4, 1, 32, 64}) * (i + 1)); }
+    m->eval();
+    auto x = torch::rand({3, 1, 32, 80});
+    torch::NoGradGuard g;
+    auto before = m->forward(x);
+    size_t modules_before = m->modules().size();
+    m->fuse_batchnorm();
+    EXPECT_LT(m->modules().size(), modules_before) << downsample;  // the BatchNorms are gone
+    EXPECT_LT(rel_err(m->forward(x), before), 1e-5) << downsample;
+  }
+}
+
 TEST(Attention, EagerAndSdpaAgreeOnCpu) {
   torch::manual_seed(7);
   auto q = torch::randn({2, 4, 37, 16}), k = torch::randn({2, 4, 37, 16}), v = torch::randn({2, 4, 37, 16});

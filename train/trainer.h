@@ -24,6 +24,7 @@ struct TrainSummary {
   double seconds = 0;            // wall time of this invocation
   double samples_per_s = 0;      // training throughput of this invocation
   double data_wait_share = 0;    // share of step time spent waiting for the loader
+  double wait_seconds = 0, compute_seconds = 0;  // step time of this invocation: loader wait, forward/backward/step
   std::string run_dir, best_path, last_path, runtime;
 };
 

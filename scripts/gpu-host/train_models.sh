@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# On the GPU host: train the printed-text model and fine-tune the VIN model side by side, in the
+# background, so that one machine lease (several calls of at most 10 minutes) holds both runs.
+#
+#   MODE=start   build, make the data, start both trainings (setsid: they outlive the call), then watch
+#   MODE=watch   watch for WATCH_S seconds (default 540)
+#   MODE=collect stop both trainings (SIGINT: last.ckpt + last.state), pack runs/ into $OUT
+#
+# Carried in: .gpu/deps.tar.xz (make-prefix.sh) and .gpu/pdfs (bench/pack_training_pdfs.sh .gpu/pdfs 11).
+# Runs carried back in (.gpu/runs.tgz.*) are resumed. Sizes: VIN_COUNT, SYNTH_COUNT, VIN_STEPS,
+# PRINTED_SET (more --set for the printed run), CALL_S (seconds the start call may take).
+set -eo pipefail
+MODE=${MODE:-start}
+if [ -z "$OCRKIT_BIN" ]; then . scripts/gpu-host/build.sh; fi  # OCRKIT_BIN: a dry run with a local build
+B=${OCRKIT_BIN:-build-cuda/ocrkit}
+
+report() {  # last validation of each run and the trainer's latest progress line
+  for r in printed vin; do
+    [ -f runs/$r/train.log ] || continue
+    echo "== $r"
+    grep '"val_' runs/$r/metrics.jsonl | tail -3 || true
+    tail -c 400 runs/$r/train.log | tr '\r' '\n' | tail -2
+  done
+  nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader || true
+}
+
+watch_for() {  # seconds
+  local end=$(( $(date +%s) + $1 ))
+  while [ "$(date +%s)" -lt "$end" ]; do sleep 60; report | tail -4; done
+}
+
+if [ "$MODE" = start ]; then
+  T0=$(date +%s)
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  if ls .gpu/runs.tgz.* >/dev/null 2>&1; then cat .gpu/runs.tgz.* | tar -xzf -; fi
+  # Printed: 9 of every 10 packed PDFs for training, the 10th for validation (whole PDFs apart).
+  mapfile -t pdfs < <(find .gpu/pdfs -name '*.pdf*' | LC_ALL=C sort)
+  train=() val=()
+  for i in "${!pdfs[@]}"; do if (( i % 10 == 9 )); then val+=("${pdfs[$i]}"); else train+=("${pdfs[$i]}"); fi; done
+  echo "[gpu-host] ${#train[@]} training PDFs, ${#val[@]} validation PDFs"
+  [ -f data/vin-train/labels.tsv ] || $B -q data synth-vin --count ${VIN_COUNT:-300000} --out data/vin-train --seed 4 --jobs 6 &
+  [ -f data/vin-val/labels.tsv ] || $B -q data synth-vin --count 2000 --out data/vin-val --seed 2 --jobs 2 &
+  [ -f data/printed-harvest/labels.tsv ] || $B -q data harvest --pdf "${train[@]}" --out data/printed-harvest --jobs 8 | tail -3
+  [ -f data/printed-val/labels.tsv ] || $B -q data harvest --pdf "${val[@]}" --out data/printed-val --max-lines 2000 --seed 2 --jobs 8 | tail -3
+  wait
+  echo "[gpu-host] harvest + vin data in $(( $(date +%s) - T0 ))s: $(wc -l < data/printed-harvest/labels.tsv) train lines, $(wc -l < data/printed-val/labels.tsv) val lines"
+  mkdir -p runs/vin runs/printed
+  VIN_ARGS="--init models/vin-v1.ckpt --set train.lr=${VIN_LR:-0.0007} --set train.warmup_steps=300 --set train.max_steps=${VIN_STEPS:-12000}"
+  [ -f runs/vin/last.state ] && VIN_ARGS="--resume runs/vin"
+  setsid nohup $B train --config configs/vin.yaml $VIN_ARGS --set data.workers=5 --set train.seed=4 \
+    > runs/vin/train.log 2>&1 < /dev/null &
+  [ -f data/printed-synth/labels.tsv ] || $B -q data synth-lines --text data/printed-harvest/labels.tsv \
+    --count ${SYNTH_COUNT:-400000} --out data/printed-synth --seed 1 --jobs 12 | tail -2
+  echo "[gpu-host] all data in $(( $(date +%s) - T0 ))s"
+  P_ARGS=""; [ -f runs/printed/last.state ] && P_ARGS="--resume runs/printed"
+  setsid nohup $B train --config configs/printed.yaml $P_ARGS --set data.workers=10 ${PRINTED_SET:-} \
+    > runs/printed/train.log 2>&1 < /dev/null &
+  sleep 5
+  head -5 runs/printed/train.log runs/vin/train.log
+  watch_for $(( ${CALL_S:-570} - ($(date +%s) - T0) ))
+elif [ "$MODE" = watch ]; then
+  watch_for ${WATCH_S:-540}
+  mkdir -p $OUT/snap
+  cp runs/printed/best.ckpt $OUT/snap/printed-best.ckpt 2>/dev/null || true
+  cp runs/vin/best.ckpt $OUT/snap/vin-best.ckpt 2>/dev/null || true
+elif [ "$MODE" = collect ]; then
+  pkill -INT -f "ocrkit train" || true
+  for _ in $(seq 60); do pgrep -f "ocrkit train" >/dev/null || break; sleep 2; done
+  report
+  tail -n 5 runs/printed/train.log runs/vin/train.log
+  tar -czf - --exclude='*.tmp.*' runs/printed runs/vin | split -b 15M - $OUT/runs.tgz.
+  ls -la $OUT
+fi

@@ -924,9 +924,20 @@ SynthLineSample synth_line_sample(const LineCorpus& corpus, uint64_t seed, uint6
                                   const SynthLinesOptions& options) {
   std::mt19937 engine = engine_for(sample_seed(seed, index));
   Random r(engine);
-  const uint64_t text_seed = r.bits64(), render_seed = r.bits64();
-  LineRender render = render_line(sample_line_text(corpus, text_seed, options.synthetic_share), render_seed, options);
-  return {std::move(render.text), std::move(render.image), std::move(render.font), render.dropped};
+  // A draw that OpenCV rejects (seen once in 300k lines: an ROI outside the image) is redrawn from the
+  // same engine, so the data set stays a function of the seed; the third failure names the sample.
+  for (int attempt = 1;; ++attempt) {
+    const uint64_t text_seed = r.bits64(), render_seed = r.bits64();
+    const std::string text = sample_line_text(corpus, text_seed, options.synthetic_share);
+    try {
+      LineRender render = render_line(text, render_seed, options);
+      return {std::move(render.text), std::move(render.image), std::move(render.font), render.dropped};
+    } catch (const cv::Exception& e) {
+      if (attempt == 3)
+        throw std::runtime_error("synth-lines: sample " + std::to_string(index) + " ('" + text + "', render seed " +
+                                 std::to_string(render_seed) + "): " + e.what());
+    }
+  }
 }
 
 SynthLinesReport write_synth_lines(const std::string& out_dir, const LineCorpus& corpus, int count, uint64_t seed,

@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -90,6 +91,41 @@ std::vector<WordResult> split_words(const LayoutLine& line, const LineResult& r)
     if (!space && start < 0) start = i;
   }
   return words;
+}
+
+bool is_list_marker(const std::string& text) {
+  static const std::set<std::string> symbols{"•", "·", "◦", "▪", "‣", "-", "–", "—", "*", ".", "o"};
+  static const std::regex enumerator(R"(\(?([0-9]{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)])");
+  return symbols.count(text) > 0 || std::regex_match(text, enumerator);
+}
+
+void attach_list_markers(std::vector<LineOut>& lines, double text_height) {
+  auto vertical_overlap = [](const cv::Rect& a, const cv::Rect& b) {
+    return std::max(0, std::min(a.br().y, b.br().y) - std::max(a.y, b.y)) / double(std::max(1, std::min(a.height, b.height)));
+  };
+  std::vector<bool> merged(lines.size(), false);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const LineOut& m = lines[i];
+    if (m.table >= 0 || m.bbox.width > 2.5 * text_height || !is_list_marker(m.text)) continue;
+    int best = -1;
+    for (size_t k = 0; k < lines.size(); ++k) {
+      const LineOut& l = lines[k];
+      const int gap = l.bbox.x - m.bbox.br().x;
+      if (k == i || merged[k] || l.table >= 0 || gap < 0 || gap > 6 * text_height || vertical_overlap(m.bbox, l.bbox) < 0.5) continue;
+      if (best < 0 || l.bbox.x < lines[size_t(best)].bbox.x) best = int(k);
+    }
+    if (best < 0) continue;
+    LineOut& l = lines[size_t(best)];
+    l.text = m.text + " " + l.text;
+    l.bbox |= m.bbox;
+    l.confidence = std::min(l.confidence, m.confidence);
+    l.words.insert(l.words.begin(), m.words.begin(), m.words.end());
+    merged[i] = true;
+  }
+  std::vector<LineOut> kept;
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (!merged[i]) kept.push_back(std::move(lines[i]));
+  lines = std::move(kept);
 }
 
 namespace {
@@ -395,6 +431,7 @@ class Runner {
       }
       p.lines.push_back(std::move(out));
     }
+    attach_list_markers(p.lines, w.layout.text_height / w.image.scale);
     for (auto& pic : w.layout.pictures) p.pictures.push_back(to_page(w, pic));
     for (auto& t : w.layout.tables) {
       TableOut table;

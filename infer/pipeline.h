@@ -65,6 +65,13 @@ InferSummary run_infer(const std::vector<InputFile>& inputs, const InferOptions&
 // the recognizer's character positions (or, without them, by character count).
 std::vector<WordResult> split_words(const LayoutLine& line, const LineResult& result);
 
+// List markers (bullets, "1.", "(a)") set apart from their item by more than a column gap come out of
+// the layout as a narrow column of their own; each joins the line level with it on its right (boxes and
+// words merged, the marker line removed). They are recognised alone because a wide gap inside one crop
+// makes the recognizer drop the item's spaces. text_height in the lines' pixels.
+bool is_list_marker(const std::string& text);
+void attach_list_markers(std::vector<LineOut>& lines, double text_height);
+
 // Crop mode: each image is one line. Writes `path<TAB>prediction<TAB>confidence` in input order.
 struct CropSummary {
   int items = 0;                    // images listed

@@ -498,3 +498,33 @@ TEST(InferPipeline, WordBoxesFromCharacterPositions) {
   EXPECT_EQ(words[1].bbox.br().x, 504);
   EXPECT_FLOAT_EQ(words[1].confidence, 0.5f);
 }
+
+TEST(InferPipeline, ListMarkersJoinTheirItemNotTheNextColumn) {
+  using infer::LineOut;
+  auto line = [](const std::string& text, cv::Rect box) {
+    LineOut l;
+    l.text = text;
+    l.bbox = box;
+    l.confidence = 0.9f;
+    l.words.push_back({box, text, 0.9f});
+    return l;
+  };
+  const double h = 30;
+  std::vector<LineOut> lines{
+      line("•", {100, 100, 15, 20}), line("2.", {100, 150, 25, 30}),       // markers, column of their own
+      line("and", {100, 300, 60, 30}),                                      // short end of a paragraph
+      line("Replace the lift", {200, 95, 600, 35}), line("Train two people", {200, 150, 600, 30}),
+      line("right column text", {200, 300, 600, 30})};
+  infer::attach_list_markers(lines, h);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].text, "and");
+  EXPECT_EQ(lines[1].text, "• Replace the lift");
+  EXPECT_EQ(lines[1].bbox, cv::Rect(100, 95, 700, 35));
+  ASSERT_EQ(lines[1].words.size(), 2u);
+  EXPECT_EQ(lines[1].words[0].text, "•");
+  EXPECT_EQ(lines[2].text, "2. Train two people");
+  EXPECT_EQ(lines[3].text, "right column text");
+  EXPECT_TRUE(infer::is_list_marker("(a)"));
+  EXPECT_TRUE(infer::is_list_marker("iv."));
+  EXPECT_FALSE(infer::is_list_marker("and"));
+}

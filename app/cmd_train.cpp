@@ -27,11 +27,7 @@ void run_train(const TrainArgs& a) {
   for (const auto& s : a.sets) config.set(s);
   if (!a.out.empty()) config.set("train.out=" + a.out);
   if (!a.init.empty()) config.set("train.init=" + a.init);
-  // CLI runtime flags override the config only where given.
-  if (a.runtime.device != "auto") config.set("runtime.device=" + a.runtime.device);
-  if (a.runtime.precision != "auto") config.set("runtime.precision=" + a.runtime.precision);
-  if (a.runtime.attention != "auto") config.set("runtime.attention=" + a.runtime.attention);
-  if (a.runtime.threads > 0) config.set("runtime.threads=" + std::to_string(a.runtime.threads));
+  a.runtime.override_config(config);
   if (a.dump_config) {
     std::cout << config.dump();
     return;

@@ -345,11 +345,7 @@ std::vector<Row> bench_train(const TrainBenchOptions& o) {
   Config base;
   base.merge_file(o.config_path);
   for (const auto& s : o.sets) base.set(s);
-  // Explicit runtime flags override the config's runtime.* (as in `ocrkit train`).
-  if (o.runtime.device != "auto") base.set("runtime.device=" + o.runtime.device);
-  if (o.runtime.precision != "auto") base.set("runtime.precision=" + o.runtime.precision);
-  if (o.runtime.attention != "auto") base.set("runtime.attention=" + o.runtime.attention);
-  if (o.runtime.threads > 0) base.set("runtime.threads=" + std::to_string(o.runtime.threads));
+  o.runtime.override_config(base);  // as in `ocrkit train`
   const std::string steps = std::to_string(o.steps);
   base.set("train.max_steps=" + steps);
   base.set("train.val_every=" + std::to_string(o.steps + 1));  // the last step still "validates" an empty set
@@ -397,17 +393,12 @@ void store_rows(const std::string& db_path, std::vector<Row>& rows) {
   }
   create += ")";
 
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    throw std::runtime_error(db_path + ": cannot open the benchmark database: " + msg);
-  }
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, sqlite3_close);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(
+      eval::sqlite_open(db_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "the benchmark database"), sqlite3_close);
+  sqlite3* db = guard.get();
   sqlite3_busy_timeout(db, 60000);
   eval::sqlite_exec(db, "PRAGMA journal_mode = WAL", db_path);
-  eval::sqlite_exec(db, "BEGIN IMMEDIATE", db_path);
-  try {
+  eval::sqlite_transaction(db, db_path, [&] {
     eval::sqlite_exec(db, create, db_path);
     eval::Stmt ins(db, "INSERT INTO bench(" + columns + ") VALUES (" + marks + ")", db_path);
     for (auto& r : rows) {
@@ -426,11 +417,7 @@ void store_rows(const std::string& db_path, std::vector<Row>& rows) {
       ins.reset();
       r.id = sqlite3_last_insert_rowid(db);
     }
-    eval::sqlite_exec(db, "COMMIT", db_path);
-  } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  });
   log_line("bench", "stored " + std::to_string(rows.size()) + " row(s) in " + db_path + " (table bench)");
 }
 

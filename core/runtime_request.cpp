@@ -14,4 +14,11 @@ RuntimeRequest RuntimeRequest::from_config(const Config& c) {
   return r;
 }
 
+void RuntimeRequest::override_config(Config& c) const {
+  if (device != "auto") c.set("runtime.device=" + device);
+  if (precision != "auto") c.set("runtime.precision=" + precision);
+  if (attention != "auto") c.set("runtime.attention=" + attention);
+  if (threads > 0) c.set("runtime.threads=" + std::to_string(threads));
+}
+
 }  // namespace ocrkit

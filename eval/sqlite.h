@@ -1,5 +1,6 @@
 // Small SQLite helpers shared by the results store (eval/store.cpp) and the benchmark table
-// (bench/bench.cpp): a self-finalising prepared statement and the ISO time stamp the rows carry.
+// (bench/bench.cpp): a self-finalising prepared statement, the ISO time stamp the rows carry, opening a
+// database and write transactions.
 #pragma once
 #include <sqlite3.h>
 
@@ -80,6 +81,31 @@ inline void sqlite_exec(sqlite3* db, const std::string& sql, const std::string& 
     std::string msg = err ? err : sqlite3_errmsg(db);
     sqlite3_free(err);
     throw std::runtime_error(where + ": SQLite error: " + msg);
+  }
+}
+
+// Opens `path` with `flags` (SQLITE_OPEN_*); throws "PATH: cannot open WHAT: message".
+inline sqlite3* sqlite_open(const std::string& path, int flags, const std::string& what) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw std::runtime_error(path + ": cannot open " + what + ": " + msg);
+  }
+  return db;
+}
+
+// Runs write() inside BEGIN IMMEDIATE ... COMMIT (waiting up to the busy timeout for other writers);
+// any exception rolls back and propagates, so a failed or killed writer leaves nothing half written.
+template <class Write>
+void sqlite_transaction(sqlite3* db, const std::string& where, Write&& write) {
+  sqlite_exec(db, "BEGIN IMMEDIATE", where);
+  try {
+    write();
+    sqlite_exec(db, "COMMIT", where);
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
   }
 }
 

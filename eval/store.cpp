@@ -101,19 +101,13 @@ Store::Store(const std::string& path, const StoreOptions& opt) : path_(path) {
   if (opt.read_only && !std::filesystem::exists(path, ec))
     throw std::runtime_error(path + ": results database not found");
   const int flags = opt.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw std::runtime_error(path + ": cannot open results database: " + msg);
-  }
+  db_ = sqlite_open(path, flags, "results database");
   try {
     sqlite3_busy_timeout(db_, opt.busy_timeout_ms);
     exec("PRAGMA foreign_keys = ON");
     if (!opt.read_only) {
       exec("PRAGMA journal_mode = WAL");
-      exec("BEGIN IMMEDIATE");
-      try {
+      sqlite_transaction(db_, path_, [&] {
         exec(kSchema);
         Stmt count(db_, "SELECT COUNT(*) FROM schema_version", path_);
         count.step();
@@ -122,11 +116,7 @@ Store::Store(const std::string& path, const StoreOptions& opt) : path_(path) {
           ins.bind(1, int64_t{kStoreSchemaVersion}).step();
           log_line("eval", "created results database " + path_ + " (schema " + std::to_string(kStoreSchemaVersion) + ")");
         }
-        exec("COMMIT");
-      } catch (...) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        throw;
-      }
+      });
     }
     Stmt version(db_, "SELECT MAX(version) FROM schema_version", path_);
     version.step();
@@ -147,20 +137,12 @@ Store::Store(const std::string& path, const StoreOptions& opt) : path_(path) {
 
 Store::~Store() { sqlite3_close(db_); }
 
-void Store::exec(const std::string& sql) const {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db_);
-    sqlite3_free(err);
-    throw std::runtime_error(path_ + ": SQLite error: " + msg);
-  }
-}
+void Store::exec(const std::string& sql) const { sqlite_exec(db_, sql, path_); }
 
 int64_t Store::add_run(RunRecord& run, const std::vector<Sample>& samples) {
   if (run.time.empty()) run.time = utc_now_iso();
   run.extra["metrics"] = details_to_json(run.metrics);
-  exec("BEGIN IMMEDIATE");  // waits up to busy_timeout for other writers
-  try {
+  sqlite_transaction(db_, path_, [&] {  // waits up to busy_timeout for other writers
     Stmt ins(db_, "INSERT INTO runs(" + kRunValueColumns +
                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", path_);
     int c = 1;
@@ -193,11 +175,7 @@ int64_t Store::add_run(RunRecord& run, const std::vector<Sample>& samples) {
       cf.step();
       cf.reset();
     }
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  });
   log_line("eval", "stored run " + std::to_string(run.id) + " (" + run.name + ", " + std::to_string(samples.size()) +
                        " samples) in " + path_);
   return run.id;

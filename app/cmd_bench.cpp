@@ -78,7 +78,8 @@ void add_bench_command(CLI::App& app) {
   auto& to = ta->train;
   train->add_option("-c,--config", to.config_path, "YAML config (see configs/)")->required()->check(CLI::ExistingFile);
   train->add_option("--set", to.sets, "override a config key: key.path=value (repeatable)");
-  train->add_option("--steps", to.steps, "optimizer steps per batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--steps", to.steps, "timed optimizer steps per batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--warmup", to.warmup, "untimed steps before them")->capture_default_str()->check(CLI::NonNegativeNumber);
   add_common(train, *ta, "32,64,128,256");
   add_runtime_options(train, to.runtime);
   train->callback([ta] { run_train(*ta); });

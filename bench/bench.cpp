@@ -342,13 +342,14 @@ std::vector<Row> bench_infer(const InferBenchOptions& o) {
 
 std::vector<Row> bench_train(const TrainBenchOptions& o) {
   if (o.steps < 1) throw std::invalid_argument("--steps must be >= 1");
+  if (o.warmup < 0) throw std::invalid_argument("--warmup must be >= 0");
   Config base;
   base.merge_file(o.config_path);
   for (const auto& s : o.sets) base.set(s);
   o.runtime.override_config(base);  // as in `ocrkit train`
-  const std::string steps = std::to_string(o.steps);
+  const std::string steps = std::to_string(o.warmup + o.steps);
   base.set("train.max_steps=" + steps);
-  base.set("train.val_every=" + std::to_string(o.steps + 1));  // the last step still "validates" an empty set
+  base.set("train.val_every=" + std::to_string(o.warmup + o.steps + 1));  // the last step still "validates" an empty set
   base.set("train.log_every=" + steps);
   base.set("data.val=[]");
   const Row meta = machine_row("train", o.config_path, select_runtime(RuntimeRequest::from_config(base)).device_name);
@@ -361,11 +362,13 @@ std::vector<Row> bench_train(const TrainBenchOptions& o) {
     config.set("train.batch_size=" + std::to_string(batch));
     config.set("train.out=" + run.path());
     reset_peak_memory();
-    const TrainSummary s = train_model(config, TrainOptions{});
+    TrainOptions timing;
+    timing.untimed_steps = o.warmup;
+    const TrainSummary s = train_model(config, timing);
     Row r = meta;
     r.batch_size = batch;
-    const double n = std::max<int64_t>(1, s.steps);
-    r.figures = {{"steps", double(s.steps)},
+    const double n = std::max<int64_t>(1, s.steps - o.warmup);
+    r.figures = {{"steps", n},
                  {"samples_s", s.samples_per_s},
                  {"step_ms", 1000 * (s.wait_seconds + s.compute_seconds) / n},
                  {"wait_ms", 1000 * s.wait_seconds / n},

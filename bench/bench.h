@@ -53,10 +53,12 @@ struct TrainBenchOptions {
   std::string config_path;                    // YAML config (required)
   std::vector<std::string> sets;              // --set key=value overrides
   std::vector<int> batch_sizes = {32, 64, 128, 256};
-  int steps = 50;                             // optimizer steps per batch size
+  int steps = 50;                             // timed optimizer steps per batch size
+  int warmup = 10;                            // untimed steps before them (kernels, allocator, loader)
   RuntimeRequest runtime;                     // explicit flags override the config's runtime.*
 };
-// Trains `steps` steps per batch size into a temporary run folder (no validation data; deleted after).
+// Trains warmup + steps steps per batch size into a temporary run folder (no validation data; deleted
+// after); the figures cover the last `steps`.
 std::vector<Row> bench_train(const TrainBenchOptions& options);
 
 // Appends the rows to the `bench` table of a SQLite file (created when missing; may be the eval results

@@ -4,11 +4,15 @@
 # remaining PDF first, so many packages and documents fit. Files keep their compression (.pdf.gz) and go
 # to OUT_DIR/PACKAGE/NAME; OUT_DIR/MANIFEST.tsv lists sha256, bytes, package and the original path.
 #
-#   bench/pack_training_pdfs.sh OUT_DIR MAX_MB
+#   bench/pack_training_pdfs.sh OUT_DIR MAX_MB [USED_MANIFEST...]
+# PDFs listed in the USED_MANIFESTs (an earlier pack's MANIFEST.tsv) are left out: a later training
+# lease then sees documents it has not seen.
 #   ocrkit data harvest --pdf OUT_DIR --out harvest/ --jobs 16
 set -euo pipefail
-[[ $# -eq 2 ]] || { echo "usage: $0 OUT_DIR MAX_MB" >&2; exit 2; }
+[[ $# -ge 2 ]] || { echo "usage: $0 OUT_DIR MAX_MB [USED_MANIFEST...]" >&2; exit 2; }
 out=$1 max_bytes=$(( $2 * 1024 * 1024 ))
+shift 2
+used=$(if (( $# )); then cut -f4 "$@"; fi)
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 
@@ -16,7 +20,7 @@ mkdir -p "$out"
 # PDFs in non-Latin scripts (ja, zh, ru, ...) would give almost only outside-charset rejects: skipped.
 list=$(bash "$here/harvest_sources.sh" all | awk -F'\t' '$1=="TRAIN"{print $2"\t"$3}' |
   grep -Ev '[._-](ja|ru|zh|zh[-_][a-zA-Z]+|ko|el|uk|bg|sr)\.pdf(\.gz)?$' |
-  while IFS=$'\t' read -r pkg f; do printf '%s\t%s\t%s\n' "$pkg" "$(stat -L -c %s "$f")" "$f"; done |
+  while IFS=$'\t' read -r pkg f; do grep -qxF "$f" <<<"$used" && continue; printf '%s\t%s\t%s\n' "$pkg" "$(stat -L -c %s "$f")" "$f"; done |
   LC_ALL=C sort -t$'\t' -k1,1 -k2,2n -k3,3)
 mapfile -t pkgs < <(cut -f1 <<<"$list" | uniq)
 declare -A pos

@@ -16,6 +16,7 @@ model:
   layers: 2               # LSTM or transformer layers
   heads: 4                # transformer attention heads
   ffn: 512                # transformer feed-forward width
+  mask_padding: false     # transformer: attention ignores batch padding, so a line reads the same in any batch
 charset: vin              # preset (vin, digits, printed) or the literal characters
 preprocess:
   height: 32              # every line is resized to this height, width keeps the aspect ratio

@@ -1,6 +1,7 @@
 #include "core/model.h"
 
 #include <cmath>
+#include <limits>
 
 #include "core/config.h"
 #include "core/torch_compat.h"
@@ -20,6 +21,7 @@ ModelOptions ModelOptions::from_config(const Config& c, int64_t num_classes) {
   o.layers = c.get_int("model.layers");
   o.heads = c.get_int("model.heads");
   o.ffn = c.get_int("model.ffn");
+  o.mask_padding = c.get_bool("model.mask_padding");
   o.height = c.get_int("preprocess.height");
   o.num_classes = num_classes;
   if (o.channels.size() != 4) throw ConfigError("config key 'model.channels' must list 4 stage widths");
@@ -55,8 +57,8 @@ class TransformerBlockImpl : public nn::Module {
         ln2(register_module("ln2", nn::LayerNorm(nn::LayerNormOptions({dim})))),
         fc1(register_module("fc1", nn::Linear(dim, ffn))),
         fc2(register_module("fc2", nn::Linear(ffn, dim))) {}
-  torch::Tensor forward(torch::Tensor x) {
-    x = x + attn(ln1(x));
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& key_mask) {
+    x = x + attn(ln1(x), key_mask);
     return x + fc2(torch::gelu(fc1(ln2(x))));
   }
   nn::LayerNorm ln1;
@@ -80,10 +82,11 @@ torch::Tensor sinusoidal_positions(int64_t length, int64_t dim, const torch::Ten
 }  // namespace
 
 torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                             const std::string& implementation) {
-  if (implementation == "sdpa") return compat::sdpa(q, k, v, false);
-  if (implementation == "flash") return compat::sdpa(q, k, v, true);
+                             const std::string& implementation, const torch::Tensor& key_mask) {
+  if (implementation == "sdpa" || implementation == "flash")
+    return compat::sdpa(q, k, v, implementation == "flash" && !key_mask.defined(), key_mask);
   auto scores = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));
+  if (key_mask.defined()) scores = scores.masked_fill(key_mask.logical_not(), -std::numeric_limits<float>::infinity());
   return torch::matmul(torch::softmax(scores, -1).to(v.scalar_type()), v);
 }
 
@@ -92,10 +95,10 @@ SelfAttentionImpl::SelfAttentionImpl(int64_t dim, int64_t heads) : heads_(heads)
   out_ = register_module("out", nn::Linear(dim, dim));
 }
 
-torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& key_mask) {
   const int64_t n = x.size(0), t = x.size(1), d = x.size(2), hd = d / heads_;
   auto qkv = qkv_(x).view({n, t, 3, heads_, hd}).permute({2, 0, 3, 1, 4});  // 3, N, heads, T, hd
-  auto y = attention_core(qkv[0], qkv[1], qkv[2], attention);
+  auto y = attention_core(qkv[0], qkv[1], qkv[2], attention, key_mask);
   return out_(y.transpose(1, 2).reshape({n, t, d}));
 }
 
@@ -173,7 +176,7 @@ void OcrModelImpl::fuse_batchnorm() {
   backbone_ = replace_module("backbone", fused);
 }
 
-torch::Tensor OcrModelImpl::forward(torch::Tensor x) {
+torch::Tensor OcrModelImpl::forward(torch::Tensor x, const torch::Tensor& frames) {
   auto f = backbone_->forward(x);  // N, C, H/16, W/4
   f = f.flatten(1, 2).transpose(1, 2);  // N, T, C*H/16
   if (lstm_) {
@@ -182,7 +185,12 @@ torch::Tensor OcrModelImpl::forward(torch::Tensor x) {
   } else {
     f = proj_(f);
     f = f + sinusoidal_positions(f.size(1), f.size(2), f.options()).to(f.scalar_type());
-    for (auto& m : *blocks_) f = m->as<TransformerBlockImpl>()->forward(f);
+    torch::Tensor key_mask;  // [N, 1, 1, T]: true for each line's own frames
+    if (options_.mask_padding && frames.defined() && frames.numel() > 1) {
+      auto t = torch::arange(f.size(1), torch::TensorOptions().dtype(torch::kLong).device(f.device()));
+      key_mask = t.unsqueeze(0).lt(frames.to(f.device()).clamp_min(1).unsqueeze(1)).view({f.size(0), 1, 1, f.size(1)});
+    }
+    for (auto& m : *blocks_) f = m->as<TransformerBlockImpl>()->forward(f, key_mask);
     f = final_norm_(f);
   }
   return head_(f);  // N, T, classes

@@ -15,6 +15,7 @@ struct ModelOptions {
   bool depthwise = false;
   std::string downsample = "pool";  // pool (conv, then max-pool) | stride (strided convolutions)
   int64_t hidden = 128, layers = 2, heads = 4, ffn = 512;
+  bool mask_padding = false;  // transformer: keys beyond each line's own frames are masked out
   int64_t height = 32;
   int64_t num_classes = 2;
   static ModelOptions from_config(const Config& config, int64_t num_classes);
@@ -25,7 +26,8 @@ struct ModelOptions {
 class SelfAttentionImpl : public torch::nn::Module {
  public:
   SelfAttentionImpl(int64_t dim, int64_t heads);
-  torch::Tensor forward(const torch::Tensor& x);  // [N, T, D]
+  // x [N, T, D]; key_mask (optional) [N, 1, 1, T] bool, true where a key may be attended to.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& key_mask = {});
   std::string attention = "eager";
 
  private:
@@ -34,14 +36,18 @@ class SelfAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SelfAttention);
 
-// The attention core alone, exposed for the cross-implementation agreement tests.
+// The attention core alone, exposed for the cross-implementation agreement tests. `key_mask`
+// (optional, broadcastable to [N, heads, T, T], bool) keeps the keys where it is true; flash kernels take
+// no masks, so a masked "flash" call runs on the fused kernels that do (memory-efficient / cuDNN).
 torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                             const std::string& implementation);
+                             const std::string& implementation, const torch::Tensor& key_mask = {});
 
 class OcrModelImpl : public torch::nn::Module {
  public:
   explicit OcrModelImpl(const ModelOptions& options);
-  torch::Tensor forward(torch::Tensor x);
+  // frames (optional, int64 [N]): each line's own frame count (its prepared width / kStride); with
+  // options().mask_padding the attention ignores the frames beyond it, so padding does not change a read.
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& frames = {});
   void set_attention(const std::string& implementation);
   // Inference only: folds every BatchNorm into the convolution before it (one pass less per stage).
   // The model must be in eval mode and is not meant to be trained or saved afterwards.

@@ -50,7 +50,9 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
     {
       compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
       auto x = stack_lines(group, pin).to(ctx.runtime.device, /*non_blocking=*/pin);
-      probs = torch::softmax(ctx.model->forward(x).to(torch::kFloat32), -1).to(torch::kCPU).contiguous();
+      std::vector<int64_t> frames;  // each line's own frames, as the trainer counts them
+      for (const auto& m : group) frames.push_back(m.cols / OcrModelImpl::kStride);
+      probs = torch::softmax(ctx.model->forward(x, torch::tensor(frames, torch::kLong)).to(torch::kFloat32), -1).to(torch::kCPU).contiguous();
     }
     const int64_t frames = probs.size(1), classes = probs.size(2);
     for (size_t k = start; k < end; ++k) {

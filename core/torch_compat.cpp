@@ -46,9 +46,10 @@ void cuda_reset_peak_memory() {
 #endif
 }
 
-torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only) {
+torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only,
+                   const torch::Tensor& mask) {
 #if OCRKIT_TORCH_AT_LEAST(2, 0)
-  if (!flash_only) return at::scaled_dot_product_attention(q, k, v);
+  if (!flash_only) return at::scaled_dot_product_attention(q, k, v, mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt);
   auto& ctx = at::globalContext();
   // Restrict the dispatcher to the flash kernel for this call, then restore the user's settings.
   const bool mem = ctx.userEnabledMemEfficientSDP(), math = ctx.userEnabledMathSDP();
@@ -70,7 +71,7 @@ torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::
   }};
   return at::scaled_dot_product_attention(q, k, v);
 #else
-  (void)q; (void)k; (void)v; (void)flash_only;
+  (void)q; (void)k; (void)v; (void)flash_only; (void)mask;
   TORCH_CHECK(false, "scaled_dot_product_attention needs libtorch >= 2.0 (this is ", torch_version(), ")");
 #endif
 }

@@ -25,7 +25,9 @@ void cuda_synchronize();
 int64_t cuda_max_allocated_bytes();
 void cuda_reset_peak_memory();
 // Runs SDPA; flash_only restricts it to the flash kernel (errors instead of silently using another one).
-torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only);
+// `mask` (optional, bool, true = attend) is passed through as SDPA's attn_mask.
+torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only,
+                   const torch::Tensor& mask = {});
 
 // RAII autocast on CUDA for `dtype` (bf16 or fp16); a no-op for fp32 or on CPU.
 class AutocastGuard {

@@ -168,7 +168,11 @@ void BatchLoader::worker() {
     int64_t step;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      space_cv_.wait(lock, [&] { return stopping_ || next_to_make_ < next_to_give_ + options_.prefetch; });
+      // `prefetch` batches ready plus one being made per worker: a window of only `prefetch` would
+      // leave workers idle whenever there are more of them than that.
+      space_cv_.wait(lock, [&] {
+        return stopping_ || next_to_make_ < next_to_give_ + options_.prefetch + options_.workers;
+      });
       if (stopping_) return;
       step = next_to_make_++;
     }

@@ -262,14 +262,15 @@ TrainSummary train_model(Config config, const TrainOptions& options) {
     auto t0 = Clock::now();
     TrainBatch batch = loader.next();
     auto t1 = Clock::now();
-    wait_s += std::chrono::duration<double>(t1 - t0).count();
+    const bool timed = step - first_step >= options.untimed_steps;
+    if (timed) wait_s += std::chrono::duration<double>(t1 - t0).count();
     const double lr = schedule.at(step);
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     auto images = batch.images.to(rt.device, /*non_blocking=*/lo.pin_memory);
     torch::Tensor loss;
     {
       compat::AutocastGuard autocast(rt.device, rt.dtype);
-      auto logits = model->forward(images);
+      auto logits = model->forward(images, batch.input_lengths);
       auto log_probs = torch::log_softmax(logits.to(torch::kFloat32), 2).transpose(0, 1);  // T, N, C
       loss = torch::ctc_loss(log_probs, batch.targets.to(rt.device), batch.input_lengths.to(rt.device),
                              batch.target_lengths.to(rt.device), 0, at::Reduction::Mean, /*zero_infinity=*/true);
@@ -279,9 +280,8 @@ TrainSummary train_model(Config config, const TrainOptions& options) {
     if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, grad_clip);
     optimizer.step();
     const double loss_value = loss.item<double>();  // syncs the device: compute time below is honest
-    compute_s += seconds_since(t1);
+    if (timed) compute_s += seconds_since(t1), samples += batch.images.size(0);
     ++step;
-    samples += batch.images.size(0);
     loss_sum += loss_value;
     ++loss_count;
     if (options.on_step) options.on_step(step, loss_value);

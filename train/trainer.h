@@ -14,6 +14,9 @@ struct TrainOptions {
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to write last.ckpt and return
   // Called after every optimizer step with the step number (1-based) and its loss (tests, benches).
   std::function<void(int64_t step, double loss)> on_step;
+  // The first steps of this invocation are left out of the throughput figures (benches: warm-up of
+  // kernels, allocator and loader).
+  int64_t untimed_steps = 0;
 };
 
 struct TrainSummary {

@@ -7,8 +7,9 @@
 #   MODE=collect stop both trainings (SIGINT: last.ckpt + last.state), pack runs/ into $OUT
 #
 # Carried in: .gpu/deps.tar.xz (make-prefix.sh) and .gpu/pdfs (bench/pack_training_pdfs.sh .gpu/pdfs 11).
-# Runs carried back in (.gpu/runs.tgz.*) are resumed. Sizes: VIN_COUNT, SYNTH_COUNT, VIN_STEPS,
-# PRINTED_SET (more --set for the printed run), CALL_S (seconds the start call may take).
+# Runs carried back in (.gpu/runs.tgz.*) are resumed. Sizes: VIN_COUNT, SYNTH_COUNT, VIN_STEPS, VIN_LR,
+# data seeds VIN_SEED, SYNTH_SEED, PRINTED_ARGS (e.g. --init models/printed-v1.ckpt) and PRINTED_SET
+# (more --set) for a fresh printed run, CALL_S (seconds the start call may take).
 set -eo pipefail
 MODE=${MODE:-start}
 if [ -z "$OCRKIT_BIN" ]; then . scripts/gpu-host/build.sh; fi  # OCRKIT_BIN: a dry run with a local build
@@ -38,7 +39,7 @@ if [ "$MODE" = start ]; then
   train=() val=()
   for i in "${!pdfs[@]}"; do if (( i % 10 == 9 )); then val+=("${pdfs[$i]}"); else train+=("${pdfs[$i]}"); fi; done
   echo "[gpu-host] ${#train[@]} training PDFs, ${#val[@]} validation PDFs"
-  [ -f data/vin-train/labels.tsv ] || $B -q data synth-vin --count ${VIN_COUNT:-300000} --out data/vin-train --seed 4 --jobs 6 &
+  [ -f data/vin-train/labels.tsv ] || $B -q data synth-vin --count ${VIN_COUNT:-300000} --out data/vin-train --seed ${VIN_SEED:-4} --jobs 6 &
   [ -f data/vin-val/labels.tsv ] || $B -q data synth-vin --count 2000 --out data/vin-val --seed 2 --jobs 2 &
   [ -f data/printed-harvest/labels.tsv ] || $B -q data harvest --pdf "${train[@]}" --out data/printed-harvest --jobs 8 | tail -3
   [ -f data/printed-val/labels.tsv ] || $B -q data harvest --pdf "${val[@]}" --out data/printed-val --max-lines 2000 --seed 2 --jobs 8 | tail -3
@@ -47,12 +48,12 @@ if [ "$MODE" = start ]; then
   mkdir -p runs/vin runs/printed
   VIN_ARGS="--init models/vin-v1.ckpt --set train.lr=${VIN_LR:-0.0007} --set train.warmup_steps=300 --set train.max_steps=${VIN_STEPS:-12000}"
   [ -f runs/vin/last.state ] && VIN_ARGS="--resume runs/vin"
-  setsid nohup $B train --config configs/vin.yaml $VIN_ARGS --set data.workers=5 --set train.seed=4 \
+  setsid nohup $B train --config configs/vin.yaml $VIN_ARGS --set data.workers=5 --set train.seed=${VIN_SEED:-4} \
     > runs/vin/train.log 2>&1 < /dev/null &
   [ -f data/printed-synth/labels.tsv ] || $B -q data synth-lines --text data/printed-harvest/labels.tsv \
-    --count ${SYNTH_COUNT:-400000} --out data/printed-synth --seed 1 --jobs 12 | tail -2
+    --count ${SYNTH_COUNT:-400000} --out data/printed-synth --seed ${SYNTH_SEED:-1} --jobs 12 | tail -2
   echo "[gpu-host] all data in $(( $(date +%s) - T0 ))s"
-  P_ARGS=""; [ -f runs/printed/last.state ] && P_ARGS="--resume runs/printed"
+  P_ARGS=${PRINTED_ARGS:-}; [ -f runs/printed/last.state ] && P_ARGS="--resume runs/printed"
   setsid nohup $B train --config configs/printed.yaml $P_ARGS --set data.workers=10 ${PRINTED_SET:-} \
     > runs/printed/train.log 2>&1 < /dev/null &
   sleep 5

@@ -28,7 +28,7 @@ expect_rc 0 "$BIN" -q bench infer --model "$T/run/last.ckpt" --in "$T/pages" --b
 grep -q "| infer | last.ckpt | cpu" "$T/stdout" || fail "markdown table: $(cat "$T/stdout")"
 grep -q "pages/s" "$T/stdout" || fail "no pages/s column: $(cat "$T/stdout")"
 
-expect_rc 0 "$BIN" -q bench train --config "$SRC/configs/printed.yaml" "${tiny[@]}" --batch-sizes 4,8 --steps 2 \
+expect_rc 0 "$BIN" -q bench train --config "$SRC/configs/printed.yaml" "${tiny[@]}" --batch-sizes 4,8 --steps 2 --warmup 1 \
   --db "$T/b.sqlite" --format csv
 [ "$(rows "$T/b.sqlite" train)" -eq 2 ] || fail "train rows: $(rows "$T/b.sqlite" train)"
 python3 - "$T/stdout" <<'EOF' || fail "CSV: $(cat "$T/stdout")"

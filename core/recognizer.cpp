@@ -27,7 +27,11 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
   if (n == 0) return results;
   std::vector<cv::Mat> prepared(n);
   std::vector<int> content(n);
-  for (size_t i = 0; i < n; ++i) prepared[i] = prepare_line(crops[i], ctx.preprocess, &content[i]);
+  // Preparing and decoding lines is per-line CPU work: spread over the intra-op threads, or a GPU
+  // waits for one core (a page's ~60 lines are ~60 ms of resizing and decoding on one thread).
+  at::parallel_for(0, int64_t(n), 16, [&](int64_t begin, int64_t end) {
+    for (auto i = size_t(begin); i < size_t(end); ++i) prepared[i] = prepare_line(crops[i], ctx.preprocess, &content[i]);
+  });
   // Sort by width so each batch pads little; results are written back by index.
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -55,21 +59,23 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
       probs = torch::softmax(ctx.model->forward(x, torch::tensor(frames, torch::kLong)).to(torch::kFloat32), -1).to(torch::kCPU).contiguous();
     }
     const int64_t frames = probs.size(1), classes = probs.size(2);
-    for (size_t k = start; k < end; ++k) {
-      const size_t i = order[k];
-      const int64_t used = std::min<int64_t>(frames, prepared[i].cols / OcrModelImpl::kStride);
-      const float* p = probs.data_ptr<float>() + (k - start) * frames * classes;
-      Decoded d = ctc_decode(p, int(used), int(classes), ctx.charset, ctx.decode);
-      LineResult& r = results[i];
-      r.text = d.text;
-      r.confidence = d.confidence;
-      r.chars = d.chars;
-      r.char_conf = d.char_conf;
-      // Frame centre -> column in the prepared line -> column in the original crop.
-      const double scale = double(crops[i].cols) / std::max(1, content[i]);
-      for (int f : d.char_frame)
-        r.char_x.push_back(float(std::min<double>(crops[i].cols, (f + 0.5) * OcrModelImpl::kStride * scale)));
-    }
+    at::parallel_for(int64_t(start), int64_t(end), 8, [&](int64_t first, int64_t last) {
+      for (size_t k = size_t(first); k < size_t(last); ++k) {
+        const size_t i = order[k];
+        const int64_t used = std::min<int64_t>(frames, prepared[i].cols / OcrModelImpl::kStride);
+        const float* p = probs.data_ptr<float>() + (k - start) * frames * classes;
+        Decoded d = ctc_decode(p, int(used), int(classes), ctx.charset, ctx.decode);
+        LineResult& r = results[i];
+        r.text = d.text;
+        r.confidence = d.confidence;
+        r.chars = d.chars;
+        r.char_conf = d.char_conf;
+        // Frame centre -> column in the prepared line -> column in the original crop.
+        const double scale = double(crops[i].cols) / std::max(1, content[i]);
+        for (int f : d.char_frame)
+          r.char_x.push_back(float(std::min<double>(crops[i].cols, (f + 0.5) * OcrModelImpl::kStride * scale)));
+      }
+    });
     start = end;
   }
   return results;

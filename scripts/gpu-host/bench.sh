@@ -26,6 +26,7 @@ if [ -z "$SKIP_INFER" ]; then
     --batch-sizes ${INFER_BATCHES:-64,256,1024} --db "$DB" --format md 2>&1 | tee "$OUT/bench-infer.md"
 fi
 
+[ -n "$SKIP_TRAIN" ] && exit 0
 [ -f data/bench-lines/labels.tsv ] || $B -q data synth-lines --count 20000 --out data/bench-lines --seed 1 --jobs 0
 LINES=(--set data.train=[data/bench-lines] --set data.train_ratios=[1] --set data.val=[])
 $B bench train --config configs/printed.yaml "${LINES[@]}" --set augment.enabled=false \

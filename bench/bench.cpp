@@ -67,9 +67,14 @@ class TempDir {
 
 // Peak resident memory: the kernel's high-water mark (VmHWM), reset before each measurement where the
 // kernel allows it (/proc/self/clear_refs), else the process peak from getrusage (never decreasing).
-void reset_peak_memory() {
+// CUDA: the caching allocator's pool is emptied before each measurement and never shrinks during it,
+// so the device memory it adds is the measurement's peak reserved memory.
+int64_t reset_peak_memory(bool cuda) {
   std::ofstream("/proc/self/clear_refs") << "5";
-  compat::cuda_reset_peak_memory();
+  if (!cuda) return 0;
+  compat::cuda_synchronize();
+  compat::cuda_release_cached();
+  return compat::cuda_device_bytes_in_use();
 }
 
 double peak_rss_mib() {
@@ -82,9 +87,10 @@ double peak_rss_mib() {
   return ru.ru_maxrss / 1024.0;
 }
 
-void add_memory(Row& row, bool cuda) {
+// `cuda_base`: what reset_peak_memory returned.
+void add_memory(Row& row, bool cuda, int64_t cuda_base) {
   row.figures["rss_mb"] = peak_rss_mib();
-  if (cuda) row.figures["cuda_mb"] = compat::cuda_max_allocated_bytes() / (1024.0 * 1024.0);
+  if (cuda) row.figures["cuda_mb"] = double(std::max<int64_t>(0, compat::cuda_device_bytes_in_use() - cuda_base)) / (1024.0 * 1024.0);
 }
 
 std::string cpu_model() {
@@ -298,7 +304,7 @@ std::vector<Row> bench_infer(const InferBenchOptions& o) {
     io.batch_size = batch;
     io.existing = infer::Existing::overwrite;
     io.progress = false;
-    reset_peak_memory();
+    const int64_t cuda_base = reset_peak_memory(cuda);
     const infer::InferSummary s = infer::run_infer(inputs, io, recognize);
     if (!s.errors.empty())
       throw std::runtime_error("infer failed on " + std::to_string(s.errors.size()) + " input(s), first: " +
@@ -315,7 +321,7 @@ std::vector<Row> bench_infer(const InferBenchOptions& o) {
                  {"layout_s", s.layout_seconds},
                  {"recognize_s", s.recognize_seconds},
                  {"write_s", s.write_seconds}};
-    add_memory(r, cuda);
+    add_memory(r, cuda, cuda_base);
     log_line("bench", "infer batch " + std::to_string(batch) + ": " + s.line());
     rows.push_back(std::move(r));
   }
@@ -361,7 +367,7 @@ std::vector<Row> bench_train(const TrainBenchOptions& o) {
     Config config = base;
     config.set("train.batch_size=" + std::to_string(batch));
     config.set("train.out=" + run.path());
-    reset_peak_memory();
+    const int64_t cuda_base = reset_peak_memory(cuda);
     TrainOptions timing;
     timing.untimed_steps = o.warmup;
     const TrainSummary s = train_model(config, timing);
@@ -373,7 +379,7 @@ std::vector<Row> bench_train(const TrainBenchOptions& o) {
                  {"step_ms", 1000 * (s.wait_seconds + s.compute_seconds) / n},
                  {"wait_ms", 1000 * s.wait_seconds / n},
                  {"compute_ms", 1000 * s.compute_seconds / n}};
-    add_memory(r, cuda);
+    add_memory(r, cuda, cuda_base);
     rows.push_back(std::move(r));
   }
   return rows;

@@ -8,10 +8,12 @@
 #endif
 #include <ATen/Context.h>
 // CUDA builds of libtorch carry the CUDA runtime headers; CPU builds (Debian) ship c10/cuda without them.
+// (The allocator's own statistics, getDeviceStats(), corrupted the caller's stack with libtorch 2.11's
+// CUDA wheel; only plain functions are used here.)
 #if OCRKIT_TORCH_AT_LEAST(2, 0) && __has_include(<cuda_runtime_api.h>)
 #include <c10/cuda/CUDACachingAllocator.h>
-#include <c10/cuda/CUDAFunctions.h>
-#define OCRKIT_CUDA_ALLOCATOR_STATS 1
+#include <cuda_runtime_api.h>
+#define OCRKIT_CUDA_MEMORY 1
 #endif
 
 namespace ocrkit::compat {
@@ -30,19 +32,19 @@ void cuda_synchronize() {
 #endif  // older builds here are CPU-only (Debian): nothing to wait for
 }
 
-int64_t cuda_max_allocated_bytes() {
-#ifdef OCRKIT_CUDA_ALLOCATOR_STATS
-  if (!torch::cuda::is_available()) return 0;
-  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(c10::cuda::current_device());
-  return stats.allocated_bytes[0].peak;  // [0] = StatType::AGGREGATE (all pools)
+int64_t cuda_device_bytes_in_use() {
+#ifdef OCRKIT_CUDA_MEMORY
+  size_t free = 0, total = 0;
+  if (!torch::cuda::is_available() || cudaMemGetInfo(&free, &total) != cudaSuccess) return 0;
+  return int64_t(total - free);
 #else
   return 0;
 #endif
 }
 
-void cuda_reset_peak_memory() {
-#ifdef OCRKIT_CUDA_ALLOCATOR_STATS
-  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::resetPeakStats(c10::cuda::current_device());
+void cuda_release_cached() {
+#ifdef OCRKIT_CUDA_MEMORY
+  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
 #endif
 }
 

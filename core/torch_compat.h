@@ -20,10 +20,11 @@ constexpr bool kHasSdpa = OCRKIT_TORCH_AT_LEAST(2, 0);
 
 bool mps_available();
 void cuda_synchronize();
-// The CUDA caching allocator's peak allocated bytes on the current device since the last reset; 0 when
+// Device memory in use on the current CUDA device (cudaMemGetInfo: total - free, every process); 0 when
 // CUDA is unavailable or this libtorch has no CUDA headers (Debian's 1.13 CPU build).
-int64_t cuda_max_allocated_bytes();
-void cuda_reset_peak_memory();
+int64_t cuda_device_bytes_in_use();
+// Returns the CUDA caching allocator's unused blocks to the device. Call only once CUDA is in use.
+void cuda_release_cached();
 // Runs SDPA; flash_only restricts it to the flash kernel (errors instead of silently using another one).
 // `mask` (optional, bool, true = attend) is passed through as SDPA's attn_mask.
 torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only,

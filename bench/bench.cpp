@@ -1,4 +1,5 @@
 #include "bench/bench.h"
+#include "core/fs.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -54,8 +55,7 @@ class TempDir {
     path_ = pattern;
   }
   ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
+    ocrkit::remove_tree(path_);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -1,8 +1,10 @@
 #include "core/fs.h"
 
+#include <ftw.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -41,6 +43,15 @@ std::string read_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+void remove_tree(const std::string& path) {
+  // Depth first (FTW_DEPTH), without following symbolic links (FTW_PHYS).
+  auto remove_one = [](const char* p, const struct stat*, int, struct FTW*) {
+    std::remove(p);
+    return 0;  // keep going: remove what can be removed
+  };
+  nftw(path.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 }  // namespace ocrkit

@@ -13,5 +13,9 @@ void write_atomically(const std::string& path, const std::function<void(const st
 void write_file_atomically(const std::string& path, const std::string& content);
 // Reads a whole file; throws naming the file on failure.
 std::string read_file(const std::string& path);
+// Removes a file or a folder with everything in it; a missing path is fine, failures are ignored
+// (temporary folders). POSIX nftw, not std::filesystem::remove_all: that one jumped to address 0 in the
+// GPU host's build (libstdc++ of its compiler, under its sandboxed kernel).
+void remove_tree(const std::string& path);
 
 }  // namespace ocrkit

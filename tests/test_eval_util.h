@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/fs.h"
 #include "eval/metrics.h"
 #include "eval/store.h"
 
@@ -18,7 +19,7 @@ inline std::filesystem::path fresh_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   auto dir = std::filesystem::temp_directory_path() /
              ("ocrkit_eval_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
+  ocrkit::remove_tree(dir);
   std::filesystem::create_directories(dir);
   set_log_quiet(true);
   return dir;

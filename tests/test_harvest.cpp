@@ -56,7 +56,7 @@ std::vector<PdfText> two_columns() {
 
 std::string temp_dir(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("ocrkit_test_harvest_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
+  ocrkit::remove_tree(p);
   fs::create_directories(p);
   return p.string();
 }

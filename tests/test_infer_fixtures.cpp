@@ -1,4 +1,5 @@
 #include "test_infer_fixtures.h"
+#include "core/fs.h"
 
 #include <unistd.h>
 
@@ -160,12 +161,11 @@ std::string temp_dir(const std::string& name) {
   static struct Cleanup {
     std::vector<fs::path> dirs;
     ~Cleanup() {
-      std::error_code ec;
-      for (auto& d : dirs) fs::remove_all(d, ec);
+      for (auto& d : dirs) ocrkit::remove_tree(d);
     }
   } cleanup;
   fs::path p = fs::temp_directory_path() / ("ocrkit-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
+  ocrkit::remove_tree(p);
   fs::create_directories(p);
   cleanup.dirs.push_back(p);
   return p.string();

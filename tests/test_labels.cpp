@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "core/charset.h"
+#include "core/fs.h"
 #include "datasets/labels.h"
 
 using namespace ocrkit;
@@ -13,7 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 fs::path fresh_dir(const std::string& name) {
   fs::path d = fs::path(testing::TempDir()) / name;
-  fs::remove_all(d);
+  ocrkit::remove_tree(d);
   fs::create_directories(d);
   return d;
 }

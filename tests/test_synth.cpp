@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/config.h"
+#include "core/fs.h"
 #include "core/vin.h"
 #include "datasets/augment.h"
 #include "datasets/synth_vin.h"
@@ -191,7 +192,7 @@ TEST(RenderVin, RejectsBadInput) {
 
 TEST(WriteSynthVin, SameFilesForAnyNumberOfJobs) {
   const fs::path base = fs::path(::testing::TempDir()) / "ocrkit_synth_jobs";
-  fs::remove_all(base);
+  ocrkit::remove_tree(base);
   SynthVinOptions o;
   SynthVinReport one = write_synth_vin((base / "j1").string(), 24, 5, o, 1);
   SynthVinReport two = write_synth_vin((base / "j2").string(), 24, 5, o, 2);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/text.h"
+#include "core/fs.h"
 #include "datasets/synth_lines.h"
 #include "datasets/synth_vin.h"
 #include "test_image_util.h"
@@ -52,7 +53,7 @@ const std::vector<std::string> kCorpus = {
 
 fs::path temp_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("ocrkit_test_synth_lines_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
+  ocrkit::remove_tree(d);
   fs::create_directories(d);
   return d;
 }
@@ -79,7 +80,7 @@ TEST(SynthLinesText, ReadsPlainTextAndPaddleTsv) {
   EXPECT_EQ(u32_to_utf8(c.lines()[1]), "second line");
   EXPECT_EQ(u32_to_utf8(c.lines()[2]), "Harvested label one");
   EXPECT_EQ(c.skipped(), 2u);
-  fs::remove_all(dir);
+  ocrkit::remove_tree(dir);
 }
 
 TEST(SynthLinesText, MissingTextFileNamesTheFile) {
@@ -265,5 +266,5 @@ TEST(SynthLinesWriter, SameFilesForAnyJobs) {
     ASSERT_FALSE(img.empty());
   }
   EXPECT_EQ(n, 24);
-  fs::remove_all(dir);
+  ocrkit::remove_tree(dir);
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/checkpoint.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "datasets/synth_vin.h"
 #include "train/trainer.h"
@@ -20,7 +21,7 @@ const std::string& tiny_vin_set() {
   static std::string dir = [] {
     // Per process: ctest runs the tests of this file in parallel processes.
     std::string d = testing::TempDir() + "/tiny_vin." + std::to_string(getpid());
-    fs::remove_all(d);
+    ocrkit::remove_tree(d);
     SynthVinOptions o;
     o.min_height = 28;
     o.max_height = 40;
@@ -57,7 +58,7 @@ Config tiny_config(const std::string& out) {
 
 std::string fresh(const std::string& name) {
   std::string d = testing::TempDir() + "/" + name + "." + std::to_string(getpid());
-  fs::remove_all(d);
+  ocrkit::remove_tree(d);
   return d;
 }
 

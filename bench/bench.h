@@ -15,7 +15,7 @@ namespace ocrkit::bench {
 struct Row {
   int64_t id = 0;            // assigned by the database
   std::string created;       // ISO 8601 UTC
-  std::string commit;        // git hash of the source tree at configure time ("unknown" outside git)
+  std::string commit;        // git hash the binary was built from (-DOCRKIT_COMMIT, else git; "unknown")
   std::string host, cpu;     // host name, CPU model (/proc/cpuinfo)
   int cores = 0;             // hardware threads
   std::string gpu;           // GPU the run used ("" on CPU)

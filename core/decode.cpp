@@ -22,9 +22,6 @@ DecodeOptions DecodeOptions::from_config(const Config& c) {
   return o;
 }
 
-namespace {
-
-// allowed[c] for every class; blank always allowed.
 std::vector<char> allowed_classes(const Charset& charset, const std::string& alphabet, int classes) {
   std::vector<char> allowed(classes, 1);
   if (alphabet.empty()) return allowed;
@@ -36,8 +33,10 @@ std::vector<char> allowed_classes(const Charset& charset, const std::string& alp
   return allowed;
 }
 
-void finish(Decoded& d, const Charset& charset, const std::vector<int>& ids, const float* probs, int frames,
-            int classes) {
+namespace {
+
+void finish(Decoded& d, const Charset& charset, const std::vector<int>& ids, const float* blank, size_t blank_stride,
+            int frames) {
   for (int id : ids) {
     d.chars.push_back(charset.symbol(id));
     d.text += charset.symbol(id);
@@ -45,32 +44,44 @@ void finish(Decoded& d, const Charset& charset, const std::vector<int>& ids, con
   if (!d.char_conf.empty()) {
     d.confidence = *std::min_element(d.char_conf.begin(), d.char_conf.end());
   } else {
-    double blank = 0;
-    for (int t = 0; t < frames; ++t) blank += probs[size_t(t) * classes];
-    d.confidence = frames ? float(blank / frames) : 0.f;
+    double sum = 0;
+    for (int t = 0; t < frames; ++t) sum += blank[size_t(t) * blank_stride];
+    d.confidence = frames ? float(sum / frames) : 0.f;
   }
 }
 
-Decoded greedy(const float* probs, int T, int C, const Charset& charset, const std::vector<char>& allowed) {
+Decoded greedy_from_best(const int64_t* best_class, const float* best_prob, const float* blank, size_t blank_stride,
+                         int T, const Charset& charset) {
   Decoded d;
   std::vector<int> ids;
   int prev = 0;
+  for (int t = 0; t < T; ++t) {
+    const int best = int(best_class[t]);
+    if (best != 0 && best != prev) {
+      ids.push_back(best);
+      d.char_conf.push_back(best_prob[t]);
+      d.char_frame.push_back(t);
+    } else if (best != 0 && best == prev && !d.char_conf.empty()) {
+      d.char_conf.back() = std::max(d.char_conf.back(), best_prob[t]);  // a character's confidence is its peak
+    }
+    prev = best;
+  }
+  finish(d, charset, ids, blank, blank_stride, T);
+  return d;
+}
+
+Decoded greedy(const float* probs, int T, int C, const Charset& charset, const std::vector<char>& allowed) {
+  std::vector<int64_t> best_class(size_t(std::max(T, 0)));
+  std::vector<float> best_prob(best_class.size());
   for (int t = 0; t < T; ++t) {
     const float* row = probs + size_t(t) * C;
     int best = 0;
     for (int c = 1; c < C; ++c)
       if (allowed[c] && row[c] > row[best]) best = c;
-    if (best != 0 && best != prev) {
-      ids.push_back(best);
-      d.char_conf.push_back(row[best]);
-      d.char_frame.push_back(t);
-    } else if (best != 0 && best == prev && !d.char_conf.empty()) {
-      d.char_conf.back() = std::max(d.char_conf.back(), row[best]);  // a character's confidence is its peak
-    }
-    prev = best;
+    best_class[size_t(t)] = best;
+    best_prob[size_t(t)] = row[best];
   }
-  finish(d, charset, ids, probs, T, C);
-  return d;
+  return greedy_from_best(best_class.data(), best_prob.data(), probs, size_t(C), T, charset);
 }
 
 double log_add(double a, double b) {
@@ -182,7 +193,7 @@ Decoded beam(const float* probs, int T, int C, const Charset& charset, const std
   }
   if (best) {
     align_confidences(probs, T, C, *best, d);
-    finish(d, charset, *best, probs, T, C);
+    finish(d, charset, *best, probs, size_t(C), T);
   }
   return d;
 }
@@ -194,10 +205,16 @@ Decoded ctc_decode(const float* probs, int frames, int classes, const Charset& c
     throw std::invalid_argument("decoder: model has " + std::to_string(classes) + " classes, charset " +
                                 std::to_string(charset.num_classes()));
   std::vector<char> allowed = allowed_classes(charset, opt.alphabet, classes);
-  if (opt.method == "beam" || opt.length > 0)
+  if (decode_needs_all_classes(opt))
     return beam(probs, frames, classes, charset, allowed, std::max(opt.beam_width, 1), opt.length);
   return greedy(probs, frames, classes, charset, allowed);
 }
 
-}  // namespace ocrkit
+bool decode_needs_all_classes(const DecodeOptions& opt) { return opt.method == "beam" || opt.length > 0; }
 
+Decoded ctc_decode_best(const int64_t* best_class, const float* best_prob, const float* blank_prob, int frames,
+                        const Charset& charset) {
+  return greedy_from_best(best_class, best_prob, blank_prob, 1, frames, charset);
+}
+
+}  // namespace ocrkit

@@ -29,4 +29,13 @@ struct Decoded {
 // probs: T x C row-major probabilities (softmax output), class 0 = blank.
 Decoded ctc_decode(const float* probs, int frames, int classes, const Charset& charset, const DecodeOptions& opt);
 
+// Greedy decoding needs, per frame, only the best allowed class, its probability and the blank's
+// probability: a GPU reduces to these three and copies 1/80 of the data back. Same result as
+// ctc_decode with method greedy (ties go to the lower class in both).
+bool decode_needs_all_classes(const DecodeOptions& opt);
+Decoded ctc_decode_best(const int64_t* best_class, const float* best_prob, const float* blank_prob, int frames,
+                        const Charset& charset);
+// allowed[c] for every class (the alphabet constraint); the blank is always allowed.
+std::vector<char> allowed_classes(const Charset& charset, const std::string& alphabet, int classes);
+
 }  // namespace ocrkit

@@ -38,6 +38,15 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prepared[a].cols < prepared[b].cols; });
   c10::InferenceMode inference;
   const bool pin = ctx.runtime.device.is_cuda();
+  // Greedy decoding reduces each frame to its best allowed class on the device (see ctc_decode_best).
+  const bool frame_best = !decode_needs_all_classes(ctx.decode);
+  const std::vector<char> allowed = allowed_classes(ctx.charset, ctx.decode.alphabet, ctx.charset.num_classes());
+  torch::Tensor disallowed;  // [C] bool, undefined when every class is allowed
+  if (frame_best && std::count(allowed.begin(), allowed.end(), 0) > 0) {
+    std::vector<uint8_t> off(allowed.begin(), allowed.end());
+    for (auto& v : off) v = !v;
+    disallowed = torch::tensor(off, torch::kUInt8).to(torch::kBool).to(ctx.runtime.device);
+  }
   for (size_t start = 0; start < n;) {
     // Grow the batch while its padded size stays within the pixel budget (widest item last) and the
     // widest item is at most 2x the narrowest (+32 px): the models were trained on batches of similar
@@ -50,21 +59,39 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
       ++end;
     std::vector<cv::Mat> group;
     for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]]);
-    torch::Tensor probs;
+    torch::Tensor probs, best_class, best_and_blank;  // all classes, or each frame's best + blank
     {
       compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
       auto x = stack_lines(group, pin).to(ctx.runtime.device, /*non_blocking=*/pin);
       std::vector<int64_t> frames;  // each line's own frames, as the trainer counts them
       for (const auto& m : group) frames.push_back(m.cols / OcrModelImpl::kStride);
-      probs = torch::softmax(ctx.model->forward(x, torch::tensor(frames, torch::kLong)).to(torch::kFloat32), -1).to(torch::kCPU).contiguous();
+      probs = torch::softmax(ctx.model->forward(x, torch::tensor(frames, torch::kLong)).to(torch::kFloat32), -1);
+      if (frame_best) {
+        auto candidates = disallowed.defined() ? probs.masked_fill(disallowed, -1.0f) : probs;
+        auto best = candidates.max(-1);  // [N, T] probability and class
+        best_and_blank = torch::stack({std::get<0>(best), probs.select(-1, 0)}).to(torch::kCPU).contiguous();
+        best_class = std::get<1>(best).to(torch::kLong).to(torch::kCPU).contiguous();
+      } else {
+        probs = probs.to(torch::kCPU).contiguous();
+      }
     }
-    const int64_t frames = probs.size(1), classes = probs.size(2);
+    const int64_t frames = probs.size(1), classes = probs.size(2), lines = int64_t(end - start);
+    if (classes != ctx.charset.num_classes())
+      throw std::invalid_argument("decoder: model has " + std::to_string(classes) + " classes, charset " +
+                                  std::to_string(ctx.charset.num_classes()));
     at::parallel_for(int64_t(start), int64_t(end), 8, [&](int64_t first, int64_t last) {
       for (size_t k = size_t(first); k < size_t(last); ++k) {
         const size_t i = order[k];
         const int64_t used = std::min<int64_t>(frames, prepared[i].cols / OcrModelImpl::kStride);
-        const float* p = probs.data_ptr<float>() + (k - start) * frames * classes;
-        Decoded d = ctc_decode(p, int(used), int(classes), ctx.charset, ctx.decode);
+        const int64_t row = int64_t(k - start);
+        Decoded d;
+        if (frame_best) {
+          const float* best_prob = best_and_blank.data_ptr<float>() + row * frames;
+          d = ctc_decode_best(best_class.data_ptr<int64_t>() + row * frames, best_prob, best_prob + lines * frames,
+                              int(used), ctx.charset);
+        } else {
+          d = ctc_decode(probs.data_ptr<float>() + row * frames * classes, int(used), int(classes), ctx.charset, ctx.decode);
+        }
         LineResult& r = results[i];
         r.text = d.text;
         r.confidence = d.confidence;

@@ -2,6 +2,9 @@
 
 #include "core/decode.h"
 
+#include <cmath>
+#include <random>
+
 using namespace ocrkit;
 
 namespace {
@@ -71,4 +74,42 @@ TEST(Decode, RejectsCharsetMismatch) {
   Charset cs = Charset::from_spec("ab");
   std::vector<float> probs(8, 0.25f);
   EXPECT_THROW(ctc_decode(probs.data(), 2, 4, cs, {}), std::invalid_argument);
+}
+
+TEST(Decode, FrameBestGivesTheSameAsGreedy) {
+  // What recognize_crops does on the device (best allowed class, its probability, the blank's) decodes
+  // exactly like greedy over all classes, with and without an alphabet constraint and for empty reads.
+  Charset cs = Charset::from_spec("vin");
+  const int C = cs.num_classes(), T = 60;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (const std::string alphabet : {"", "digits"}) {
+    DecodeOptions opt;
+    opt.alphabet = alphabet;
+    const std::vector<char> allowed = allowed_classes(cs, alphabet, C);
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<float> probs(size_t(T) * C);
+      for (int t = 0; t < T; ++t) {
+        float sum = 0;
+        for (int c = 0; c < C; ++c) sum += probs[size_t(t) * C + c] = std::pow(u(rng), 4.f) + (c == 0 && trial == 0 ? 100.f : 0.f);
+        for (int c = 0; c < C; ++c) probs[size_t(t) * C + c] /= sum;
+      }
+      std::vector<int64_t> best(T);
+      std::vector<float> best_p(T), blank(T);
+      for (int t = 0; t < T; ++t) {
+        const float* row = &probs[size_t(t) * C];
+        int b = 0;
+        for (int c = 1; c < C; ++c)
+          if (allowed[size_t(c)] && row[c] > row[b]) b = c;
+        best[size_t(t)] = b, best_p[size_t(t)] = row[b], blank[size_t(t)] = row[0];
+      }
+      Decoded g = ctc_decode(probs.data(), T, C, cs, opt);
+      Decoded f = ctc_decode_best(best.data(), best_p.data(), blank.data(), T, cs);
+      EXPECT_EQ(f.text, g.text) << alphabet << " " << trial;
+      EXPECT_EQ(f.char_conf, g.char_conf);
+      EXPECT_EQ(f.char_frame, g.char_frame);
+      EXPECT_FLOAT_EQ(f.confidence, g.confidence);
+      if (trial == 0) EXPECT_EQ(g.text, "");  // all blank: the confidence comes from the blank
+    }
+  }
 }

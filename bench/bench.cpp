@@ -1,5 +1,4 @@
 #include "bench/bench.h"
-#include "core/fs.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -23,10 +22,12 @@
 #include <thread>
 
 #include "core/config.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/recognizer.h"
 #include "core/runtime.h"
 #include "core/torch_compat.h"
+#include "eval/report.h"
 #include "eval/sqlite.h"
 #include "infer/pipeline.h"
 #include "train/trainer.h"
@@ -250,13 +251,6 @@ std::vector<Figure> present_figures(const std::vector<Row>& rows) {
   return out;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 }  // namespace
 
 const std::vector<Figure>& figures() { return kFigures; }
@@ -459,7 +453,7 @@ std::string format_rows(const std::vector<Row>& rows, const std::string& format)
     out += "\n";
     for (const auto& r : rows) {
       std::string line;
-      for (const auto& [name, get] : kMeta) line += (line.empty() ? "" : ",") + csv_field(get(r));
+      for (const auto& [name, get] : kMeta) line += (line.empty() ? "" : ",") + eval::csv_field(get(r));
       for (const auto& f : figs) line += "," + value(r, f);
       out += line + "\n";
     }

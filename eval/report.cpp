@@ -11,6 +11,13 @@
 
 namespace ocrkit::eval {
 
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 std::string percent(double fraction, int decimals) {
   if (!std::isfinite(fraction)) return "-";
   char buf[32];
@@ -78,13 +85,6 @@ const std::vector<Column>& columns() {
       text("time", [](R r) { return r.time; }),
   };
   return cols;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 std::string md_cell(const std::string& s) {

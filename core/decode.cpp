@@ -201,13 +201,17 @@ Decoded beam(const float* probs, int T, int C, const Charset& charset, const std
 }  // namespace
 
 Decoded ctc_decode(const float* probs, int frames, int classes, const Charset& charset, const DecodeOptions& opt) {
-  if (classes != charset.num_classes())
-    throw std::invalid_argument("decoder: model has " + std::to_string(classes) + " classes, charset " +
-                                std::to_string(charset.num_classes()));
+  require_charset_classes(classes, charset);
   std::vector<char> allowed = allowed_classes(charset, opt.alphabet, classes);
   if (decode_needs_all_classes(opt))
     return beam(probs, frames, classes, charset, allowed, std::max(opt.beam_width, 1), opt.length);
   return greedy(probs, frames, classes, charset, allowed);
+}
+
+void require_charset_classes(int classes, const Charset& charset) {
+  if (classes != charset.num_classes())
+    throw std::invalid_argument("decoder: model has " + std::to_string(classes) + " classes, charset " +
+                                std::to_string(charset.num_classes()));
 }
 
 bool decode_needs_all_classes(const DecodeOptions& opt) { return opt.method == "beam" || opt.length > 0; }

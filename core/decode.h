@@ -26,6 +26,8 @@ struct Decoded {
   float confidence = 0;            // the lowest character confidence (1 - mean blank prob when empty)
 };
 
+// Throws std::invalid_argument unless a model's class count matches the charset (blank + symbols).
+void require_charset_classes(int classes, const Charset& charset);
 // probs: T x C row-major probabilities (softmax output), class 0 = blank.
 Decoded ctc_decode(const float* probs, int frames, int classes, const Charset& charset, const DecodeOptions& opt);
 

@@ -42,11 +42,10 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
   const bool frame_best = !decode_needs_all_classes(ctx.decode);
   const std::vector<char> allowed = allowed_classes(ctx.charset, ctx.decode.alphabet, ctx.charset.num_classes());
   torch::Tensor disallowed;  // [C] bool, undefined when every class is allowed
-  if (frame_best && std::count(allowed.begin(), allowed.end(), 0) > 0) {
-    std::vector<uint8_t> off(allowed.begin(), allowed.end());
-    for (auto& v : off) v = !v;
-    disallowed = torch::tensor(off, torch::kUInt8).to(torch::kBool).to(ctx.runtime.device);
-  }
+  if (frame_best && std::count(allowed.begin(), allowed.end(), 0) > 0)
+    disallowed = torch::tensor(std::vector<uint8_t>(allowed.begin(), allowed.end()), torch::kUInt8)
+                     .logical_not()
+                     .to(ctx.runtime.device);
   for (size_t start = 0; start < n;) {
     // Grow the batch while its padded size stays within the pixel budget (widest item last) and the
     // widest item is at most 2x the narrowest (+32 px): the models were trained on batches of similar
@@ -76,9 +75,7 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
       }
     }
     const int64_t frames = probs.size(1), classes = probs.size(2), lines = int64_t(end - start);
-    if (classes != ctx.charset.num_classes())
-      throw std::invalid_argument("decoder: model has " + std::to_string(classes) + " classes, charset " +
-                                  std::to_string(ctx.charset.num_classes()));
+    require_charset_classes(int(classes), ctx.charset);
     at::parallel_for(int64_t(start), int64_t(end), 8, [&](int64_t first, int64_t last) {
       for (size_t k = size_t(first); k < size_t(last); ++k) {
         const size_t i = order[k];

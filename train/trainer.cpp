@@ -337,7 +337,6 @@ TrainSummary train_model(Config config, const TrainOptions& options) {
   summary.data_wait_share = wait_s / std::max(1e-9, wait_s + compute_s);
   summary.wait_seconds = wait_s;
   summary.compute_seconds = compute_s;
-  (void)first_step;
   if (loader.bad_items() > 0) log_line("data", std::to_string(loader.bad_items()) + " unusable crops were skipped in batches");
   return summary;
 }

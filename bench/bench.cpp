@@ -210,7 +210,9 @@ double time_tesseract(const std::vector<std::string>& pages, int procs, const st
 const std::vector<Figure> kFigures = {
     {"pages", "pages", 0},         {"lines", "lines", 0},           {"seconds", "s", 2},
     {"pages_s", "pages/s", 2},     {"lines_s", "lines/s", 1},       {"render_s", "render s*", 2},
-    {"layout_s", "layout s*", 2},  {"recognize_s", "recog s", 2},   {"write_s", "write s", 2},
+    {"layout_s", "layout s*", 2},  {"recognize_s", "recog s", 2},
+    {"prepare_s", "prep s", 2},    {"model_s", "model s", 2},       {"decode_s", "decode s", 2},
+    {"model_calls", "model calls", 0}, {"write_s", "write s", 2},
     {"tess_pages_s", "tess pages/s", 2}, {"speedup", "x tess", 2},
     {"steps", "steps", 0},         {"samples_s", "samples/s", 1},   {"step_ms", "step ms", 1},
     {"wait_ms", "wait ms", 1},     {"compute_ms", "compute ms", 1},
@@ -299,6 +301,7 @@ std::vector<Row> bench_infer(const InferBenchOptions& o) {
     io.existing = infer::Existing::overwrite;
     io.progress = false;
     const int64_t cuda_base = reset_peak_memory(cuda);
+    recognizer.times() = {};
     const infer::InferSummary s = infer::run_infer(inputs, io, recognize);
     if (!s.errors.empty())
       throw std::runtime_error("infer failed on " + std::to_string(s.errors.size()) + " input(s), first: " +
@@ -314,6 +317,10 @@ std::vector<Row> bench_infer(const InferBenchOptions& o) {
                  {"render_s", s.render_seconds},
                  {"layout_s", s.layout_seconds},
                  {"recognize_s", s.recognize_seconds},
+                 {"prepare_s", recognizer.times().prepare},
+                 {"model_s", recognizer.times().model},
+                 {"decode_s", recognizer.times().decode},
+                 {"model_calls", double(recognizer.times().batches)},
                  {"write_s", s.write_seconds}};
     add_memory(r, cuda, cuda_base);
     log_line("bench", "infer batch " + std::to_string(batch) + ": " + s.line());

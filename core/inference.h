@@ -20,6 +20,7 @@ struct InferenceContext {
   PreprocessParams preprocess;
   DecodeOptions decode;
   int max_batch_pixels = 1 << 21;
+  RecognitionTimes times;  // accumulated by recognize_crops
 };
 
 // Preprocesses, groups crops of similar width into batches, runs the model in inference mode and

@@ -1,6 +1,7 @@
 #include "core/recognizer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 
 #include "core/checkpoint.h"
@@ -21,12 +22,19 @@ torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin) {
   return batch;
 }
 
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
 std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector<cv::Mat>& crops) {
   const size_t n = crops.size();
   std::vector<LineResult> results(n);
   if (n == 0) return results;
   std::vector<cv::Mat> prepared(n);
   std::vector<int> content(n);
+  auto t0 = std::chrono::steady_clock::now();
   // Preparing and decoding lines is per-line CPU work: spread over the intra-op threads, or a GPU
   // waits for one core (a page's ~60 lines are ~60 ms of resizing and decoding on one thread).
   at::parallel_for(0, int64_t(n), 16, [&](int64_t begin, int64_t end) {
@@ -36,6 +44,7 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prepared[a].cols < prepared[b].cols; });
+  ctx.times.prepare += seconds_since(t0);
   c10::InferenceMode inference;
   const bool pin = ctx.runtime.device.is_cuda();
   // Greedy decoding reduces each frame to its best allowed class on the device (see ctc_decode_best).
@@ -59,6 +68,7 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
     std::vector<cv::Mat> group;
     for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]]);
     torch::Tensor probs, best_class, best_and_blank;  // all classes, or each frame's best + blank
+    t0 = std::chrono::steady_clock::now();
     {
       compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
       auto x = stack_lines(group, pin).to(ctx.runtime.device, /*non_blocking=*/pin);
@@ -74,6 +84,9 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
         probs = probs.to(torch::kCPU).contiguous();
       }
     }
+    ctx.times.model += seconds_since(t0);
+    ++ctx.times.batches;
+    t0 = std::chrono::steady_clock::now();
     const int64_t frames = probs.size(1), classes = probs.size(2), lines = int64_t(end - start);
     require_charset_classes(int(classes), ctx.charset);
     at::parallel_for(int64_t(start), int64_t(end), 8, [&](int64_t first, int64_t last) {
@@ -100,6 +113,7 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
           r.char_x.push_back(float(std::min<double>(crops[i].cols, (f + 0.5) * OcrModelImpl::kStride * scale)));
       }
     });
+    ctx.times.decode += seconds_since(t0);
     start = end;
   }
   return results;
@@ -143,5 +157,6 @@ std::string Recognizer::device_name() const { return impl_->ctx.runtime.device_n
 const PreprocessParams& Recognizer::preprocess() const { return impl_->ctx.preprocess; }
 const DecodeOptions& Recognizer::decode_options() const { return impl_->ctx.decode; }
 std::string Recognizer::config_yaml() const { return impl_->config_yaml; }
+RecognitionTimes& Recognizer::times() { return impl_->ctx.times; }
 
 }  // namespace ocrkit

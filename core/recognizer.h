@@ -20,6 +20,13 @@ struct RecognizerOptions {
   DecodeOptions decode;            // used when use_checkpoint_decode is false
 };
 
+// Where recognition time went (wall seconds on the calling thread, summed over calls): preparing lines
+// (resize, normalise), the model (host -> device, forward, device -> host) and decoding.
+struct RecognitionTimes {
+  double prepare = 0, model = 0, decode = 0;
+  int64_t batches = 0;  // model calls
+};
+
 struct LineResult {
   std::string text;
   float confidence = 0;
@@ -46,6 +53,7 @@ class Recognizer {
   const PreprocessParams& preprocess() const;
   const DecodeOptions& decode_options() const;
   std::string config_yaml() const;
+  RecognitionTimes& times();  // accumulated since construction; assign {} to restart
 
  private:
   struct Impl;

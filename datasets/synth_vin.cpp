@@ -106,6 +106,26 @@ void write_sample_labels(const std::string& out_dir, const std::vector<std::stri
 
 }  // namespace synth
 
+cv::Mat dot_matrix_print(const cv::Mat& mask, double pitch, double radius, double coverage, cv::Point2d offset) {
+  // A dot prints where the glyph covers enough of the dot's grid cell (box-filter coverage at each grid
+  // point): a stroke thinner than the pitch still lights the row it crosses most, and counters at least
+  // a pitch tall stay open. Sampling the glyph at the grid points alone dropped thin horizontal strokes.
+  cv::Mat covered;
+  const int cell = std::max(1, int(std::lround(pitch)));
+  cv::blur(mask, covered, cv::Size(cell, cell));
+  const int pad = int(std::ceil(radius)) + 1;
+  cv::Mat out = cv::Mat::zeros(mask.rows + 2 * pad, mask.cols + 2 * pad, CV_8U);
+  constexpr int kShift = 4;  // sub-pixel bits for cv::circle
+  for (double y = offset.y; y < covered.rows; y += pitch) {
+    const uint8_t* row = covered.ptr<uint8_t>(int(y));
+    for (double x = offset.x; x < covered.cols; x += pitch)
+      if (row[int(x)] > 255 * coverage)
+        cv::circle(out, cv::Point(int((x + pad) * 16), int((y + pad) * 16)), int(radius * 16), cv::Scalar(255),
+                   cv::FILLED, cv::LINE_AA, kShift);
+  }
+  return out;
+}
+
 namespace {
 
 using synth::engine_for;
@@ -417,22 +437,9 @@ cv::Mat dot_matrix(const cv::Mat& mask, double cap, double char_width, Random& r
   // photo degradations and leave crops nobody can read.
   const double pitch = std::max(2.5, std::min(cap / r.uniform(7, 9), char_width / r.uniform(5, 6)));
   const double radius = pitch * r.uniform(0.5, 0.62);
-  const int pad = int(std::ceil(radius)) + 1;
-  // Thicken first so thin strokes still hit grid points.
-  cv::Mat fat;
-  const int k = std::max(1, int(std::lround(pitch * 0.6)));
-  cv::dilate(mask, fat, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(k, k)));
-  cv::Mat out = cv::Mat::zeros(mask.rows + 2 * pad, mask.cols + 2 * pad, CV_8U);
+  const double coverage = r.uniform(0.2, 0.3);
   const double ox = r.uniform(0, pitch), oy = r.uniform(0, pitch);
-  constexpr int kShift = 4;  // sub-pixel bits for cv::circle
-  for (double y = oy; y < fat.rows; y += pitch) {
-    const uint8_t* row = fat.ptr<uint8_t>(int(y));
-    for (double x = ox; x < fat.cols; x += pitch)
-      if (row[int(x)] > 110)
-        cv::circle(out, cv::Point(int((x + pad) * 16), int((y + pad) * 16)), int(radius * 16), cv::Scalar(255),
-                   cv::FILLED, cv::LINE_AA, kShift);
-  }
-  return out;
+  return dot_matrix_print(mask, pitch, radius, coverage, {ox, oy});
 }
 
 enum class Surface { Label, Plate, Metal, Paper, DotMatrix, Plain };
@@ -694,8 +701,11 @@ cv::Mat render_vin(const std::string& text, uint64_t seed, const SynthVinOptions
   const Look look = pick_look(surface, r);
   const TextLayout layout = pick_layout(surface, r);
 
-  // Crop height first, then the capital height that leaves the chosen margins.
-  const int height = r.integer(options.min_height, options.max_height);
+  // Crop height first, then the capital height that leaves the chosen margins. Dot-matrix crops start
+  // at 40 px (capitals of ~25 px, 8 dots of ~3 px): smaller ones lose their dots to the resolution and
+  // noise degradations and no one can read them.
+  const int min_height = surface == Surface::DotMatrix ? std::min(options.max_height, std::max(options.min_height, 40)) : options.min_height;
+  const int height = r.integer(min_height, options.max_height);
   const double top_share = r.uniform(0.12, 0.5), bottom_share = r.uniform(0.12, 0.5);
   const double cap = height / (1 + top_share + bottom_share);
   std::vector<cv::Rect> boxes;

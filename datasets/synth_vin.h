@@ -51,6 +51,11 @@ std::string random_vin(std::mt19937& rng, bool valid);
 // no font is usable or a character cannot be rendered.
 cv::Mat render_vin(const std::string& text, uint64_t seed, const SynthVinOptions& options);
 
+// Dot-matrix print of an 8-bit glyph mask (255 = ink): round dots of `radius` on a grid of `pitch` px
+// starting at `offset`, lit where the glyph covers more than `coverage` (0-1) of the dot's cell. The
+// result is padded by the radius + 1 on every side.
+cv::Mat dot_matrix_print(const cv::Mat& mask, double pitch, double radius, double coverage, cv::Point2d offset);
+
 // The seed of sample `index` of a data set made with `seed` (a fixed 64-bit mix).
 uint64_t sample_seed(uint64_t seed, uint64_t index);
 

@@ -181,6 +181,26 @@ TEST(RenderVin, SampleDoesNotDependOnTheThread) {
   EXPECT_NE(sample_seed(9, 42), sample_seed(10, 42));
 }
 
+TEST(DotMatrix, ThinStrokesKeepTheirDotsAndCountersStayOpen) {
+  // A 1-px horizontal stroke between two grid rows (pitch 4, rows at y = 2.5 + 4k: 18.5 and 22.5 around
+  // the stroke at y = 20) and a box whose 12-px counter spans three grid rows.
+  cv::Mat mask = cv::Mat::zeros(48, 120, CV_8U);
+  mask.row(20).colRange(4, 60).setTo(255);
+  cv::rectangle(mask, cv::Rect(72, 8, 28, 28), cv::Scalar(255), 4);
+  const int pad = 3;  // ceil(radius) + 1
+  cv::Mat dots = dot_matrix_print(mask, 4, 1.6, 0.2, {2.5, 2.5});
+  ASSERT_EQ(dots.size(), cv::Size(120 + 2 * pad, 48 + 2 * pad));
+  // Dots along the stroke: on the grid row nearest to it, every 4 px over its 56 px.
+  int stroke_dots = 0;
+  for (int x = 4; x < 60; ++x) stroke_dots += dots.at<uint8_t>(22 + pad, x + pad) > 128 && (x - 2) % 4 == 0;
+  EXPECT_GE(stroke_dots, 12);
+  EXPECT_EQ(cv::countNonZero(dots(cv::Rect(pad, 26 + pad, 60, 10))), 0) << "nothing far from the stroke";
+  // The box: its frame is dotted on all four sides, its inside (beyond the 4-px frame) blank.
+  EXPECT_GT(cv::countNonZero(dots(cv::Rect(72 + pad, 8 + pad, 28, 4))), 0);
+  EXPECT_GT(cv::countNonZero(dots(cv::Rect(72 + pad, 32 + pad, 28, 4))), 0);
+  EXPECT_EQ(cv::countNonZero(dots(cv::Rect(80 + pad, 16 + pad, 12, 12))), 0) << "the counter filled in";
+}
+
 TEST(RenderVin, RejectsBadInput) {
   SynthVinOptions o;
   o.fonts = {default_fonts().front()};

@@ -9,7 +9,8 @@
 # Carried in: .gpu/deps.tar.xz (make-prefix.sh) and .gpu/pdfs (bench/pack_training_pdfs.sh .gpu/pdfs 11).
 # Runs carried back in (.gpu/runs.tgz.*) are resumed. Sizes: VIN_COUNT, SYNTH_COUNT, VIN_STEPS, VIN_LR,
 # data seeds VIN_SEED, SYNTH_SEED, PRINTED_ARGS (e.g. --init models/printed-v1.ckpt) and PRINTED_SET
-# (more --set) for a fresh printed run, CALL_S (seconds the start call may take).
+# (more --set) for a fresh printed run, CALL_S (seconds the start call may take), TRAIN=vin or printed
+# for one run alone (default both; a VIN run alone needs no PDFs).
 set -eo pipefail
 MODE=${MODE:-start}
 if [ -z "$OCRKIT_BIN" ]; then . scripts/gpu-host/build.sh; fi  # OCRKIT_BIN: a dry run with a local build
@@ -35,29 +36,37 @@ if [ "$MODE" = start ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   if ls .gpu/runs.tgz.* >/dev/null 2>&1; then cat .gpu/runs.tgz.* | tar -xzf -; fi
   # Printed: 9 of every 10 packed PDFs for training, the 10th for validation (whole PDFs apart).
+  TRAIN=${TRAIN:-both}
   mapfile -t pdfs < <(find .gpu/pdfs -name '*.pdf*' | LC_ALL=C sort)
   train=() val=()
   for i in "${!pdfs[@]}"; do if (( i % 10 == 9 )); then val+=("${pdfs[$i]}"); else train+=("${pdfs[$i]}"); fi; done
   echo "[gpu-host] ${#train[@]} training PDFs, ${#val[@]} validation PDFs"
-  [ -f data/vin-train/labels.tsv ] || $B -q data synth-vin --count ${VIN_COUNT:-300000} --out data/vin-train --seed ${VIN_SEED:-4} --jobs 6 &
-  [ -f data/vin-val/labels.tsv ] || $B -q data synth-vin --count 2000 --out data/vin-val --seed 2 --jobs 2 &
-  [ -f data/printed-harvest/labels.tsv ] || $B -q data harvest --pdf "${train[@]}" --out data/printed-harvest --jobs 8 | tail -3
-  [ -f data/printed-val/labels.tsv ] || $B -q data harvest --pdf "${val[@]}" --out data/printed-val --max-lines 2000 --seed 2 --jobs 8 | tail -3
+  VIN_JOBS=6; [ "$TRAIN" = vin ] && VIN_JOBS=0
+  if [ "$TRAIN" != printed ]; then
+    [ -f data/vin-train/labels.tsv ] || $B -q data synth-vin --count ${VIN_COUNT:-300000} --out data/vin-train --seed ${VIN_SEED:-4} --jobs $VIN_JOBS &
+    [ -f data/vin-val/labels.tsv ] || $B -q data synth-vin --count 2000 --out data/vin-val --seed 2 --jobs 2 &
+  fi
+  if [ "$TRAIN" != vin ]; then
+    [ -f data/printed-harvest/labels.tsv ] || $B -q data harvest --pdf "${train[@]}" --out data/printed-harvest --jobs 8 | tail -3
+    [ -f data/printed-val/labels.tsv ] || $B -q data harvest --pdf "${val[@]}" --out data/printed-val --max-lines 2000 --seed 2 --jobs 8 | tail -3
+  fi
   wait
-  echo "[gpu-host] harvest + vin data in $(( $(date +%s) - T0 ))s: $(wc -l < data/printed-harvest/labels.tsv) train lines, $(wc -l < data/printed-val/labels.tsv) val lines"
+  echo "[gpu-host] data in $(( $(date +%s) - T0 ))s"
   mkdir -p runs/vin runs/printed
-  VIN_ARGS="--init models/vin-v1.ckpt --set train.lr=${VIN_LR:-0.0007} --set train.warmup_steps=300 --set train.max_steps=${VIN_STEPS:-12000}"
-  [ -f runs/vin/last.state ] && VIN_ARGS="--resume runs/vin"
-  setsid nohup $B train --config configs/vin.yaml $VIN_ARGS --set data.workers=5 --set train.seed=${VIN_SEED:-4} \
-    > runs/vin/train.log 2>&1 < /dev/null &
-  [ -f data/printed-synth/labels.tsv ] || $B -q data synth-lines --text data/printed-harvest/labels.tsv \
+  if [ "$TRAIN" != printed ]; then
+    VIN_ARGS="--init models/vin-v1.ckpt --set train.lr=${VIN_LR:-0.0007} --set train.warmup_steps=300 --set train.max_steps=${VIN_STEPS:-12000}"
+    [ -f runs/vin/last.state ] && VIN_ARGS="--resume runs/vin"
+    setsid nohup $B train --config configs/vin.yaml $VIN_ARGS --set data.workers=$([ "$TRAIN" = vin ] && echo 14 || echo 5) \
+      --set train.seed=${VIN_SEED:-4} > runs/vin/train.log 2>&1 < /dev/null &
+  fi
+  [ "$TRAIN" = vin ] || [ -f data/printed-synth/labels.tsv ] || $B -q data synth-lines --text data/printed-harvest/labels.tsv \
     --count ${SYNTH_COUNT:-400000} --out data/printed-synth --seed ${SYNTH_SEED:-1} --jobs 12 | tail -2
   echo "[gpu-host] all data in $(( $(date +%s) - T0 ))s"
   P_ARGS=${PRINTED_ARGS:-}; [ -f runs/printed/last.state ] && P_ARGS="--resume runs/printed"
-  setsid nohup $B train --config configs/printed.yaml $P_ARGS --set data.workers=10 ${PRINTED_SET:-} \
+  [ "$TRAIN" = vin ] || setsid nohup $B train --config configs/printed.yaml $P_ARGS --set data.workers=10 ${PRINTED_SET:-} \
     > runs/printed/train.log 2>&1 < /dev/null &
   sleep 5
-  head -5 runs/printed/train.log runs/vin/train.log
+  head -5 runs/*/train.log 2>/dev/null || true
   watch_for $(( ${CALL_S:-570} - ($(date +%s) - T0) ))
 elif [ "$MODE" = watch ]; then
   watch_for ${WATCH_S:-540}
@@ -68,7 +77,7 @@ elif [ "$MODE" = collect ]; then
   pkill -INT -f "ocrkit train" || true
   for _ in $(seq 60); do pgrep -f "ocrkit train" >/dev/null || break; sleep 2; done
   report
-  tail -n 5 runs/printed/train.log runs/vin/train.log
+  tail -n 5 runs/*/train.log 2>/dev/null || true
   tar -czf - --exclude='*.tmp.*' runs/printed runs/vin | split -b 15M - $OUT/runs.tgz.
   ls -la $OUT
 fi

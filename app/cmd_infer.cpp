@@ -66,7 +66,7 @@ void run(InferArgs& a) {
 
   o.out_dir = a.out;
   o.model = model;
-  auto s = infer::run_infer(inputs, o, recognize);
+  auto s = infer::run_infer(inputs, o, infer::line_recognizer(recognizer));
   std::vector<std::string> messages;
   for (auto& e : s.errors) messages.push_back(e.message());
   print_errors(messages);

@@ -284,7 +284,7 @@ std::vector<Row> bench_infer(const InferBenchOptions& o) {
   RecognizerOptions ro;
   ro.runtime = o.runtime;
   Recognizer recognizer(model, ro);
-  infer::RecognizeFn recognize = [&](const std::vector<cv::Mat>& crops) { return recognizer.recognize(crops); };
+  const infer::LineRecognizer recognize = infer::line_recognizer(recognizer);
   const Row meta = machine_row("infer", model, recognizer.device_name());
   const bool cuda = !meta.gpu.empty();
 

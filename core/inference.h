@@ -26,6 +26,8 @@ struct InferenceContext {
 // Preprocesses, groups crops of similar width into batches, runs the model in inference mode and
 // decodes; results come back in input order. The model must be in eval() mode.
 std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector<cv::Mat>& crops);
+// The same for lines already prepared (prepare_for_model with ctx.preprocess).
+std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vector<PreparedLine>& lines);
 
 // [N, 1, H, maxW] batch of prepared lines (zero = background padding), pinned when `pin` is set.
 torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin);

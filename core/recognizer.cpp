@@ -28,23 +28,37 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
+PreparedLine prepare_for_model(const cv::Mat& crop, const PreprocessParams& params) {
+  PreparedLine line;
+  line.input = prepare_line(crop, params, &line.content_width);
+  line.source_width = crop.cols;
+  return line;
+}
+
 std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector<cv::Mat>& crops) {
-  const size_t n = crops.size();
+  std::vector<PreparedLine> prepared(crops.size());
+  auto t0 = std::chrono::steady_clock::now();
+  // Preparing lines is per-line CPU work: spread over the intra-op threads, or a GPU waits for one
+  // core (a page's ~60 lines are ~60 ms of resizing on one thread).
+  at::parallel_for(0, int64_t(crops.size()), 16, [&](int64_t begin, int64_t end) {
+    for (auto i = size_t(begin); i < size_t(end); ++i) prepared[i] = prepare_for_model(crops[i], ctx.preprocess);
+  });
+  ctx.times.prepare += seconds_since(t0);
+  return recognize_prepared(ctx, prepared);
+}
+
+std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vector<PreparedLine>& prepared) {
+  const size_t n = prepared.size();
   std::vector<LineResult> results(n);
   if (n == 0) return results;
-  std::vector<cv::Mat> prepared(n);
-  std::vector<int> content(n);
-  auto t0 = std::chrono::steady_clock::now();
-  // Preparing and decoding lines is per-line CPU work: spread over the intra-op threads, or a GPU
-  // waits for one core (a page's ~60 lines are ~60 ms of resizing and decoding on one thread).
-  at::parallel_for(0, int64_t(n), 16, [&](int64_t begin, int64_t end) {
-    for (auto i = size_t(begin); i < size_t(end); ++i) prepared[i] = prepare_line(crops[i], ctx.preprocess, &content[i]);
-  });
+  for (const auto& p : prepared)
+    if (p.input.type() != CV_32F || p.input.rows != ctx.preprocess.height)
+      throw std::invalid_argument("recognize: a line was not prepared for this model (expected " +
+                                  std::to_string(ctx.preprocess.height) + " float rows)");
   // Sort by width so each batch pads little; results are written back by index.
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prepared[a].cols < prepared[b].cols; });
-  ctx.times.prepare += seconds_since(t0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prepared[a].input.cols < prepared[b].input.cols; });
   c10::InferenceMode inference;
   const bool pin = ctx.runtime.device.is_cuda();
   // Greedy decoding reduces each frame to its best allowed class on the device (see ctc_decode_best).
@@ -61,14 +75,14 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
     // widths, and a short line padded to many times its width reads as garbage (on 30 held-out pages,
     // median page CER 1.37% at 2x, 1.40% at 1.5x, 1.71% at 1.25x, 1.68% unlimited).
     size_t end = start + 1;
-    const int64_t max_cols = std::max<int64_t>(prepared[order[start]].cols * 2, prepared[order[start]].cols + 32);
-    while (end < n && prepared[order[end]].cols <= max_cols &&
-           int64_t(end - start + 1) * prepared[order[end]].cols * ctx.preprocess.height <= ctx.max_batch_pixels)
+    const int64_t narrowest = prepared[order[start]].input.cols, max_cols = std::max<int64_t>(narrowest * 2, narrowest + 32);
+    while (end < n && prepared[order[end]].input.cols <= max_cols &&
+           int64_t(end - start + 1) * prepared[order[end]].input.cols * ctx.preprocess.height <= ctx.max_batch_pixels)
       ++end;
     std::vector<cv::Mat> group;
-    for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]]);
+    for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]].input);
     torch::Tensor probs, best_class, best_and_blank;  // all classes, or each frame's best + blank
-    t0 = std::chrono::steady_clock::now();
+    auto t0 = std::chrono::steady_clock::now();
     {
       compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
       auto x = stack_lines(group, pin).to(ctx.runtime.device, /*non_blocking=*/pin);
@@ -92,7 +106,7 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
     at::parallel_for(int64_t(start), int64_t(end), 8, [&](int64_t first, int64_t last) {
       for (size_t k = size_t(first); k < size_t(last); ++k) {
         const size_t i = order[k];
-        const int64_t used = std::min<int64_t>(frames, prepared[i].cols / OcrModelImpl::kStride);
+        const int64_t used = std::min<int64_t>(frames, prepared[i].input.cols / OcrModelImpl::kStride);
         const int64_t row = int64_t(k - start);
         Decoded d;
         if (frame_best) {
@@ -108,9 +122,9 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
         r.chars = d.chars;
         r.char_conf = d.char_conf;
         // Frame centre -> column in the prepared line -> column in the original crop.
-        const double scale = double(crops[i].cols) / std::max(1, content[i]);
+        const double scale = double(prepared[i].source_width) / std::max(1, prepared[i].content_width);
         for (int f : d.char_frame)
-          r.char_x.push_back(float(std::min<double>(crops[i].cols, (f + 0.5) * OcrModelImpl::kStride * scale)));
+          r.char_x.push_back(float(std::min<double>(prepared[i].source_width, (f + 0.5) * OcrModelImpl::kStride * scale)));
       }
     });
     ctx.times.decode += seconds_since(t0);
@@ -138,7 +152,8 @@ Recognizer::Recognizer(const std::string& checkpoint_path, const RecognizerOptio
   impl_->ctx.charset = ck.charset;
   impl_->ctx.preprocess = ck.preprocess;
   impl_->ctx.decode = options.use_checkpoint_decode ? DecodeOptions::from_config(ck.config) : options.decode;
-  impl_->ctx.max_batch_pixels = options.max_batch_pixels;
+  impl_->ctx.max_batch_pixels =
+      options.max_batch_pixels > 0 ? options.max_batch_pixels : rt.device.is_cpu() ? 1 << 21 : 1 << 25;
   impl_->config_yaml = ck.config.dump();
   log_line("model", checkpoint_path + ": " + ck.config.get_string("model.arch") + ", " +
                         std::to_string(ck.charset.num_classes() - 1) + " characters, height " +
@@ -149,6 +164,12 @@ Recognizer::~Recognizer() = default;
 
 std::vector<LineResult> Recognizer::recognize(const std::vector<cv::Mat>& crops) {
   return recognize_crops(impl_->ctx, crops);
+}
+
+PreparedLine Recognizer::prepare(const cv::Mat& crop) const { return prepare_for_model(crop, impl_->ctx.preprocess); }
+
+std::vector<LineResult> Recognizer::recognize(const std::vector<PreparedLine>& lines) {
+  return recognize_prepared(impl_->ctx, lines);
 }
 
 const std::string& Recognizer::model_path() const { return impl_->path; }

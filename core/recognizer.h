@@ -15,7 +15,9 @@ namespace ocrkit {
 
 struct RecognizerOptions {
   RuntimeRequest runtime;           // device, precision, attention, threads
-  int max_batch_pixels = 1 << 21;  // lines are grouped by width into batches up to this many input pixels
+  // Lines are grouped by width into model calls of up to this many input pixels; 0 = by device (CPU
+  // 2 M: cache-sized; GPU 32 M: each call costs ~1 ms of launches and copies however small it is).
+  int max_batch_pixels = 0;
   bool use_checkpoint_decode = true;  // decode settings (alphabet, length) from the checkpoint's config
   DecodeOptions decode;            // used when use_checkpoint_decode is false
 };
@@ -26,6 +28,14 @@ struct RecognitionTimes {
   double prepare = 0, model = 0, decode = 0;
   int64_t batches = 0;  // model calls
 };
+
+// A line crop turned into the model's input (prepare_line): the checkpoint's height, ink = 1, padded.
+struct PreparedLine {
+  cv::Mat input;           // CV_32F
+  int content_width = 0;   // columns of `input` holding the crop (the rest is padding)
+  int source_width = 0;    // the crop's own width (character positions are mapped back to it)
+};
+PreparedLine prepare_for_model(const cv::Mat& crop, const PreprocessParams& params);
 
 struct LineResult {
   std::string text;
@@ -46,6 +56,10 @@ class Recognizer {
   // Any number of crops of any size (gray or colour); results in input order. Thread-compatible:
   // call from one thread at a time.
   std::vector<LineResult> recognize(const std::vector<cv::Mat>& crops);
+  // The same in two steps: prepare() is const and thread-safe (callers spread it over their threads),
+  // recognize() batches prepared lines.
+  PreparedLine prepare(const cv::Mat& crop) const;
+  std::vector<LineResult> recognize(const std::vector<PreparedLine>& lines);
 
   const std::string& model_path() const;
   const std::string& runtime_summary() const;  // the [runtime] line

@@ -351,12 +351,50 @@ std::vector<int> rule_positions(const cv::Mat& mask, bool rows, double frac) {
   return pos;
 }
 
+}  // namespace
+
+cv::Mat long_runs(const cv::Mat& ink, int len, bool horizontal) {
+  CV_Assert(ink.type() == CV_8U);
+  cv::Mat out = cv::Mat::zeros(ink.size(), CV_8U);
+  if (horizontal) {
+    for (int y = 0; y < ink.rows; ++y) {
+      const uint8_t* in = ink.ptr<uint8_t>(y);
+      uint8_t* o = out.ptr<uint8_t>(y);
+      for (int x = 0; x < ink.cols;) {
+        if (!in[x]) {
+          ++x;
+          continue;
+        }
+        const int start = x;
+        while (x < ink.cols && in[x]) ++x;
+        if (x - start >= len) std::memset(o + start, 255, size_t(x - start));
+      }
+    }
+    return out;
+  }
+  std::vector<int> run(size_t(ink.cols), 0);  // length of the run ending above the current row, per column
+  for (int y = 0; y <= ink.rows; ++y) {
+    const uint8_t* in = y < ink.rows ? ink.ptr<uint8_t>(y) : nullptr;
+    for (int x = 0; x < ink.cols; ++x) {
+      int& r = run[size_t(x)];
+      if (in && in[x]) {
+        ++r;
+        continue;
+      }
+      if (r >= len)
+        for (int k = y - r; k < y; ++k) out.ptr<uint8_t>(k)[x] = 255;
+      r = 0;
+    }
+  }
+  return out;
+}
+
+namespace {
+
 // Ruled tables: grids of long horizontal and vertical rules. Returns the rule mask (to remove from text).
 cv::Mat find_tables(const cv::Mat& ink, double text_h, std::vector<LayoutTable>& tables, Rules& found, bool detect) {
   int len = std::max(15, int(5 * text_h));
-  cv::Mat h, v;
-  cv::morphologyEx(ink, h, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(len, 1)));
-  cv::morphologyEx(ink, v, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(1, len)));
+  cv::Mat h = long_runs(ink, len, true), v = long_runs(ink, len, false);
   // Filled areas (pictures, bars) are not rules: drop whatever lies in a solid square thicker than a rule.
   int t = std::max(4, int(0.5 * text_h)) | 1;
   cv::Mat solid;

@@ -42,8 +42,9 @@ std::string InferSummary::line() const {
 
 std::string InferSummary::times_line() const {
   char buf[200];
-  std::snprintf(buf, sizeof buf, "render/decode %.2f s, layout %.2f s (thread-seconds); recognition %.2f s, writing %.2f s",
-                render_seconds, layout_seconds, recognize_seconds, write_seconds);
+  std::snprintf(buf, sizeof buf,
+                "render/decode %.2f s, layout %.2f s, line preparation %.2f s (thread-seconds); recognition %.2f s, writing %.2f s",
+                render_seconds, layout_seconds, prepare_seconds, recognize_seconds, write_seconds);
   return buf;
 }
 
@@ -136,10 +137,11 @@ using Clock = std::chrono::steady_clock;
 struct PageWork {
   int doc = 0;
   PageImage image;  // gray dropped unless visualising
-  PageLayout layout;
+  PageLayout layout;                       // line crops released once prepared
+  std::vector<PreparedLine> lines;         // parallel to layout.lines
   std::vector<std::string> picture_files;  // saved crops, parallel to layout.pictures
   std::string error;                       // non-empty: the page failed
-  double render_seconds = 0, layout_seconds = 0;
+  double render_seconds = 0, layout_seconds = 0, prepare_seconds = 0;
 };
 
 struct Task {
@@ -171,8 +173,8 @@ std::string page_tag(int page) {
 
 class Runner {
  public:
-  Runner(const std::vector<InputFile>& inputs, const InferOptions& o, const RecognizeFn& recognize)
-      : inputs_(inputs), opt_(o), recognize_(recognize), renderers_(make_renderers(o.formats)) {}
+  Runner(const std::vector<InputFile>& inputs, const InferOptions& o, const LineRecognizer& recognizer)
+      : inputs_(inputs), opt_(o), recognizer_(recognizer), renderers_(make_renderers(o.formats)) {}
 
   InferSummary run() {
     auto start = Clock::now();
@@ -275,8 +277,14 @@ class Runner {
         w.image = doc->render(t.page);
         auto t1 = Clock::now();
         w.layout = analyze_page(w.image.gray, opt_.layout);
+        auto t2 = Clock::now();
+        for (auto& l : w.layout.lines) {
+          w.lines.push_back(recognizer_.prepare(l.crop));
+          l.crop.release();  // a view into the page image, which can go once no line needs it
+        }
         w.render_seconds = std::chrono::duration<double>(t1 - t0).count();
-        w.layout_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+        w.layout_seconds = std::chrono::duration<double>(t2 - t1).count();
+        w.prepare_seconds = std::chrono::duration<double>(Clock::now() - t2).count();
         if (!opt_.crops_dir.empty()) save_pictures(w);
         if (!opt_.visualize) w.image.gray.release();
       } catch (const std::exception& e) {
@@ -310,7 +318,9 @@ class Runner {
     if (tasks_.empty()) return finish_docs();
     int jobs = opt_.jobs > 0 ? opt_.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
     jobs = std::min<int>(jobs, int(tasks_.size()));
-    window_ = size_t(std::max(4, 2 * jobs));
+    // Pages analysed ahead of the recognition thread: enough to keep every worker busy through a
+    // recognition call (a page in waiting holds only its prepared lines, a few MB).
+    window_ = size_t(std::max(8, 4 * jobs));
     ready_.assign(tasks_.size(), std::nullopt);
     Progress progress("infer", int64_t(tasks_.size()), "page");
     std::vector<std::thread> threads;
@@ -352,6 +362,7 @@ class Runner {
     DocState& d = docs_[size_t(w.doc)];
     summary_.render_seconds += w.render_seconds;
     summary_.layout_seconds += w.layout_seconds;
+    summary_.prepare_seconds += w.prepare_seconds;
     if (!w.error.empty()) {
       page_failed(d, w.image.page, w.error);
       return;
@@ -370,17 +381,17 @@ class Runner {
 
   // Recognises every pending line in one call, then completes the pending pages and finished documents.
   void flush() {
-    std::vector<cv::Mat> crops;
+    std::vector<PreparedLine> lines;
     for (auto& w : pending_)
-      for (auto& l : w.layout.lines) crops.push_back(l.crop);
+      for (auto& l : w.lines) lines.push_back(std::move(l));
     std::vector<LineResult> results;
     std::string failure;
-    if (!crops.empty()) {
+    if (!lines.empty()) {
       auto t0 = Clock::now();
       try {
-        results = recognize_(crops);
-        if (results.size() != crops.size())
-          failure = "recognizer returned " + std::to_string(results.size()) + " results for " + std::to_string(crops.size()) + " lines";
+        results = recognizer_.recognize(lines);
+        if (results.size() != lines.size())
+          failure = "recognizer returned " + std::to_string(results.size()) + " results for " + std::to_string(lines.size()) + " lines";
       } catch (const std::exception& e) {
         failure = std::string("recognition failed: ") + e.what();
       }
@@ -505,7 +516,7 @@ class Runner {
 
   const std::vector<InputFile>& inputs_;
   const InferOptions& opt_;
-  const RecognizeFn& recognize_;
+  const LineRecognizer& recognizer_;
   std::unique_ptr<Renderer> renderers_;
   InferSummary summary_;
   std::vector<DocState> docs_;
@@ -525,8 +536,26 @@ class Runner {
 
 }  // namespace
 
+LineRecognizer line_recognizer(Recognizer& recognizer) {
+  return {[&recognizer](const cv::Mat& crop) { return recognizer.prepare(crop); },
+          [&recognizer](const std::vector<PreparedLine>& lines) { return recognizer.recognize(lines); }};
+}
+
+LineRecognizer line_recognizer(const RecognizeFn& recognize) {
+  return {[](const cv::Mat& crop) { return PreparedLine{crop, crop.cols, crop.cols}; },
+          [recognize](const std::vector<PreparedLine>& lines) {
+            std::vector<cv::Mat> crops;
+            for (const auto& l : lines) crops.push_back(l.input);
+            return recognize(crops);
+          }};
+}
+
+InferSummary run_infer(const std::vector<InputFile>& inputs, const InferOptions& options, const LineRecognizer& recognizer) {
+  return Runner(inputs, options, recognizer).run();
+}
+
 InferSummary run_infer(const std::vector<InputFile>& inputs, const InferOptions& options, const RecognizeFn& recognize) {
-  return Runner(inputs, options, recognize).run();
+  return run_infer(inputs, options, line_recognizer(recognize));
 }
 
 }  // namespace ocrkit::infer

@@ -17,6 +17,16 @@ namespace ocrkit::infer {
 // Recognizes line crops; results in input order (Recognizer::recognize).
 using RecognizeFn = std::function<std::vector<LineResult>(const std::vector<cv::Mat>&)>;
 
+// Recognition in two steps: `prepare` runs on the page threads right after layout analysis (per-line
+// CPU work, off the thread that feeds the model), `recognize` takes whole batches of prepared lines.
+struct LineRecognizer {
+  std::function<PreparedLine(const cv::Mat&)> prepare;
+  std::function<std::vector<LineResult>(const std::vector<PreparedLine>&)> recognize;
+};
+LineRecognizer line_recognizer(Recognizer& recognizer);
+// A crop-level function (a test's stand-in): prepare keeps the crop, recognize passes the crops on.
+LineRecognizer line_recognizer(const RecognizeFn& recognize);
+
 // What to do with an input whose outputs already exist.
 enum class Existing {
   refuse,     // record an error and leave the files alone
@@ -48,17 +58,18 @@ struct InferSummary {
   int pages_failed = 0;   // pages that could not be rendered or recognised
   int64_t lines = 0;      // lines recognised
   double seconds = 0;     // wall time
-  // Where the time went: render/decode and layout are summed over the worker threads (thread-seconds),
-  // recognition and writing are wall time on the calling thread.
-  double render_seconds = 0, layout_seconds = 0, recognize_seconds = 0, write_seconds = 0;
+  // Where the time went: render/decode, layout and line preparation are summed over the worker threads
+  // (thread-seconds), recognition and writing are wall time on the calling thread.
+  double render_seconds = 0, layout_seconds = 0, prepare_seconds = 0, recognize_seconds = 0, write_seconds = 0;
   std::vector<ErrorRecord> errors;  // every failure, also in OUT/errors.json
   int exit_code() const { return errors.empty() ? 0 : 3; }
   std::string line() const;  // "files 3 (1 failed), pages 12, lines 340, errors 1, 4.1 pages/s"
-  std::string times_line() const;  // "render 1.2 s, layout 3.4 s (thread-seconds); recognition 5.6 s, writing 0.1 s"
+  std::string times_line() const;  // "render/decode 1.2 s, layout 3.4 s, line preparation 0.5 s (thread-seconds); recognition 5.6 s, writing 0.1 s"
 };
 
 // Runs the whole batch. Throws only for problems that stop everything (unwritable output folder);
 // bad inputs and pages become errors in the summary.
+InferSummary run_infer(const std::vector<InputFile>& inputs, const InferOptions& options, const LineRecognizer& recognizer);
 InferSummary run_infer(const std::vector<InputFile>& inputs, const InferOptions& options, const RecognizeFn& recognize);
 
 // The words of a recognised line (split at spaces) with boxes in the layout's straight frame, placed by

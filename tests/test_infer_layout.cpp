@@ -204,3 +204,27 @@ TEST(InferLayout, ScanLikeDegradation) {
   ASSERT_EQ(found.size(), page.lines.size());
   for (size_t i = 0; i < found.size(); ++i) EXPECT_GE(iou(found[i], page.lines[i].box), 0.7) << "line " << i;
 }
+
+TEST(InferLayout, LongRunsEqualTheLineOpeningAwayFromTheBorder) {
+  cv::Mat ink(120, 160, CV_8U);
+  cv::RNG rng(7);
+  rng.fill(ink, cv::RNG::UNIFORM, 0, 2);
+  ink *= 255;
+  cv::line(ink, {10, 30}, {150, 30}, cv::Scalar(255), 2);  // rules among the noise
+  cv::line(ink, {40, 5}, {40, 115}, cv::Scalar(255), 1);
+  ink.row(0).setTo(0), ink.row(ink.rows - 1).setTo(0), ink.col(0).setTo(0), ink.col(ink.cols - 1).setTo(0);
+  for (int len : {3, 7, 15}) {
+    for (bool horizontal : {true, false}) {
+      cv::Mat opened;
+      cv::morphologyEx(ink, opened, cv::MORPH_OPEN,
+                       cv::getStructuringElement(cv::MORPH_RECT, horizontal ? cv::Size(len, 1) : cv::Size(1, len)));
+      EXPECT_EQ(cv::countNonZero(opened != infer::long_runs(ink, len, horizontal)), 0) << len << (horizontal ? " h" : " v");
+    }
+  }
+  // The rules survive a long opening (with whatever noise touches their ends), the noise does not.
+  cv::Mat h = infer::long_runs(ink, 100, true), v = infer::long_runs(ink, 100, false);
+  EXPECT_GE(cv::countNonZero(h.row(30)), 141);
+  EXPECT_GE(cv::countNonZero(v.col(40)), 111);
+  EXPECT_EQ(cv::countNonZero(h), cv::countNonZero(h.rowRange(29, 32)));
+  EXPECT_EQ(cv::countNonZero(v), cv::countNonZero(v.col(40)));
+}

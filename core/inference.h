@@ -21,6 +21,7 @@ struct InferenceContext {
   DecodeOptions decode;
   int max_batch_pixels = 1 << 21;
   RecognitionTimes times;  // accumulated by recognize_crops
+  torch::Tensor staging;   // pinned host buffer the GPU batches are assembled in
 };
 
 // Preprocesses, groups crops of similar width into batches, runs the model in inference mode and
@@ -29,7 +30,9 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
 // The same for lines already prepared (prepare_for_model with ctx.preprocess).
 std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vector<PreparedLine>& lines);
 
-// [N, 1, H, maxW] batch of prepared lines (zero = background padding), pinned when `pin` is set.
-torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin);
+// [N, 1, H, maxW] batch of prepared lines (zero = background padding), pinned when `pin` is set; in
+// *staging (grown when too small; the copy then runs on the intra-op threads) when given, else in new
+// memory on the calling thread.
+torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch::Tensor* staging = nullptr);
 
 }  // namespace ocrkit

@@ -11,14 +11,35 @@
 
 namespace ocrkit {
 
-torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin) {
-  int64_t h = prepared.empty() ? 0 : prepared[0].rows, w = 0;
+torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch::Tensor* staging) {
+  const int64_t n = int64_t(prepared.size()), h = prepared.empty() ? 0 : prepared[0].rows;
+  int64_t w = 0;
   for (const auto& m : prepared) w = std::max<int64_t>(w, m.cols);
-  auto batch = torch::zeros({int64_t(prepared.size()), 1, h, w}, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(pin));
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(pin);
+  torch::Tensor batch;
+  if (staging) {
+    // Reuse one buffer across calls: pinning fresh host memory for every batch costs more than the copy.
+    if (!staging->defined() || staging->numel() < n * h * w) *staging = torch::empty({n * h * w * 3 / 2 + 1}, options);
+    batch = staging->narrow(0, 0, n * h * w).view({n, 1, h, w});
+  } else {
+    batch = torch::empty({n, 1, h, w}, options);
+  }
   float* base = batch.data_ptr<float>();
-  for (size_t i = 0; i < prepared.size(); ++i)
-    for (int y = 0; y < prepared[i].rows; ++y)
-      std::memcpy(base + (i * h + y) * w, prepared[i].ptr<float>(y), sizeof(float) * prepared[i].cols);
+  auto copy_lines = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const cv::Mat& m = prepared[size_t(i)];
+      for (int y = 0; y < h; ++y) {
+        float* row = base + (i * h + y) * w;
+        const int cols = y < m.rows ? m.cols : 0;
+        if (cols) std::memcpy(row, m.ptr<float>(y), sizeof(float) * size_t(cols));
+        std::fill(row + cols, row + w, 0.0f);  // padding = background
+      }
+    }
+  };
+  // The recognizer's batches (staged) spread the copy over the intra-op threads; the training loader
+  // calls this from its own worker threads, which are the parallelism there.
+  if (staging) at::parallel_for(0, n, 8, copy_lines);
+  else copy_lines(0, n);
   return batch;
 }
 
@@ -85,7 +106,12 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     auto t0 = std::chrono::steady_clock::now();
     {
       compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
-      auto x = stack_lines(group, pin).to(ctx.runtime.device, /*non_blocking=*/pin);
+      auto x = stack_lines(group, pin, pin ? &ctx.staging : nullptr);
+      ctx.times.stack += seconds_since(t0);
+      t0 = std::chrono::steady_clock::now();
+      // The staging buffer is free again at the next call: this call ends by copying results back
+      // (synchronous, after the input's copy on the same stream).
+      x = x.to(ctx.runtime.device, /*non_blocking=*/pin);
       std::vector<int64_t> frames;  // each line's own frames, as the trainer counts them
       for (const auto& m : group) frames.push_back(m.cols / OcrModelImpl::kStride);
       probs = torch::softmax(ctx.model->forward(x, torch::tensor(frames, torch::kLong)).to(torch::kFloat32), -1);

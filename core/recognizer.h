@@ -23,9 +23,10 @@ struct RecognizerOptions {
 };
 
 // Where recognition time went (wall seconds on the calling thread, summed over calls): preparing lines
-// (resize, normalise), the model (host -> device, forward, device -> host) and decoding.
+// (resize, normalise), stacking them into batches, the model (host -> device, forward, device -> host)
+// and decoding.
 struct RecognitionTimes {
-  double prepare = 0, model = 0, decode = 0;
+  double prepare = 0, stack = 0, model = 0, decode = 0;
   int64_t batches = 0;  // model calls
 };
 

@@ -33,6 +33,8 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
 // [N, 1, H, maxW] batch of prepared lines (zero = background padding), pinned when `pin` is set; in
 // *staging (grown when too small; the copy then runs on the intra-op threads) when given, else in new
 // memory on the calling thread.
-torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch::Tensor* staging = nullptr);
+// At least min_count rows (blank ones after the lines) and min_width columns.
+torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch::Tensor* staging = nullptr,
+                          int64_t min_count = 0, int64_t min_width = 0);
 
 }  // namespace ocrkit

@@ -11,9 +11,10 @@
 
 namespace ocrkit {
 
-torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch::Tensor* staging) {
-  const int64_t n = int64_t(prepared.size()), h = prepared.empty() ? 0 : prepared[0].rows;
-  int64_t w = 0;
+torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch::Tensor* staging, int64_t min_count,
+                          int64_t min_width) {
+  const int64_t n = std::max<int64_t>(int64_t(prepared.size()), min_count), h = prepared.empty() ? 0 : prepared[0].rows;
+  int64_t w = min_width;
   for (const auto& m : prepared) w = std::max<int64_t>(w, m.cols);
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(pin);
   torch::Tensor batch;
@@ -27,7 +28,8 @@ torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch:
   float* base = batch.data_ptr<float>();
   auto copy_lines = [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const cv::Mat& m = prepared[size_t(i)];
+      const cv::Mat blank;
+      const cv::Mat& m = i < int64_t(prepared.size()) ? prepared[size_t(i)] : blank;
       for (int y = 0; y < h; ++y) {
         float* row = base + (i * h + y) * w;
         const int cols = y < m.rows ? m.cols : 0;
@@ -46,6 +48,14 @@ torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch:
 namespace {
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// v rounded up to one of four sizes per octave (multiples of `step` at least).
+int64_t shape_bucket(int64_t v, int64_t step) {
+  int64_t octave = 1;
+  while (octave * 2 <= v) octave *= 2;
+  step = std::max<int64_t>(step, octave / 4);
+  return (v + step - 1) / step * step;
 }
 }  // namespace
 
@@ -95,10 +105,14 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     // widest item is at most 2x the narrowest (+32 px): the models were trained on batches of similar
     // widths, and a short line padded to many times its width reads as garbage (on 30 held-out pages,
     // median page CER 1.37% at 2x, 1.40% at 1.5x, 1.71% at 1.25x, 1.68% unlimited).
+    // On CUDA each new input shape costs cuDNN new execution plans (milliseconds per convolution)
+    // and no two groups would share one: the line count and width are rounded up to a few sizes per
+    // octave so shapes repeat (blank rows and columns, padding as in training batches).
+    auto padded_width = [&](size_t k) { return pin ? shape_bucket(prepared[order[k]].input.cols, 32) : prepared[order[k]].input.cols; };
     size_t end = start + 1;
     const int64_t narrowest = prepared[order[start]].input.cols, max_cols = std::max<int64_t>(narrowest * 2, narrowest + 32);
-    while (end < n && prepared[order[end]].input.cols <= max_cols &&
-           int64_t(end - start + 1) * prepared[order[end]].input.cols * ctx.preprocess.height <= ctx.max_batch_pixels)
+    while (end < n && padded_width(end) <= max_cols &&
+           int64_t(end - start + 1) * padded_width(end) * ctx.preprocess.height <= ctx.max_batch_pixels)
       ++end;
     std::vector<cv::Mat> group;
     for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]].input);
@@ -106,7 +120,8 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     auto t0 = std::chrono::steady_clock::now();
     {
       compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
-      auto x = stack_lines(group, pin, pin ? &ctx.staging : nullptr);
+      const int64_t count = pin ? shape_bucket(int64_t(group.size()), 8) : 0;
+      auto x = stack_lines(group, pin, pin ? &ctx.staging : nullptr, count, padded_width(end - 1));
       ctx.times.stack += seconds_since(t0);
       t0 = std::chrono::steady_clock::now();
       // The staging buffer is free again at the next call: this call ends by copying results back
@@ -114,6 +129,7 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
       x = x.to(ctx.runtime.device, /*non_blocking=*/pin);
       std::vector<int64_t> frames;  // each line's own frames, as the trainer counts them
       for (const auto& m : group) frames.push_back(m.cols / OcrModelImpl::kStride);
+      frames.resize(size_t(x.size(0)), 1);  // blank rows
       probs = torch::softmax(ctx.model->forward(x, torch::tensor(frames, torch::kLong)).to(torch::kFloat32), -1);
       if (frame_best) {
         auto candidates = disallowed.defined() ? probs.masked_fill(disallowed, -1.0f) : probs;
@@ -127,7 +143,7 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     ctx.times.model += seconds_since(t0);
     ++ctx.times.batches;
     t0 = std::chrono::steady_clock::now();
-    const int64_t frames = probs.size(1), classes = probs.size(2), lines = int64_t(end - start);
+    const int64_t frames = probs.size(1), classes = probs.size(2), lines = probs.size(0);
     require_charset_classes(int(classes), ctx.charset);
     at::parallel_for(int64_t(start), int64_t(end), 8, [&](int64_t first, int64_t last) {
       for (size_t k = size_t(first); k < size_t(last); ++k) {

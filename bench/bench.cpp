@@ -211,7 +211,7 @@ const std::vector<Figure> kFigures = {
     {"pages", "pages", 0},         {"lines", "lines", 0},           {"seconds", "s", 2},
     {"pages_s", "pages/s", 2},     {"lines_s", "lines/s", 1},       {"render_s", "render s*", 2},
     {"layout_s", "layout s*", 2},  {"recognize_s", "recog s", 2},
-    {"prepare_s", "prep s", 2},    {"stack_s", "stack s", 2},       {"model_s", "model s", 2},       {"decode_s", "decode s", 2},
+    {"prepare_s", "prep s*", 2},    {"stack_s", "stack s", 2},       {"model_s", "model s", 2},       {"decode_s", "decode s", 2},
     {"model_calls", "model calls", 0}, {"write_s", "write s", 2},
     {"tess_pages_s", "tess pages/s", 2}, {"speedup", "x tess", 2},
     {"steps", "steps", 0},         {"samples_s", "samples/s", 1},   {"step_ms", "step ms", 1},
@@ -317,7 +317,7 @@ std::vector<Row> bench_infer(const InferBenchOptions& o) {
                  {"render_s", s.render_seconds},
                  {"layout_s", s.layout_seconds},
                  {"recognize_s", s.recognize_seconds},
-                 {"prepare_s", recognizer.times().prepare},
+                 {"prepare_s", s.prepare_seconds},  // on the page threads (LineRecognizer)
                  {"stack_s", recognizer.times().stack},
                  {"model_s", recognizer.times().model},
                  {"decode_s", recognizer.times().decode},

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/checkpoint.h"
+#include "core/inference.h"
 #include "core/runtime.h"
 #include "core/torch_compat.h"
 
@@ -259,4 +260,22 @@ TEST(Runtime, AutoOnCpuStatesEverything) {
   EXPECT_EQ(rt.threads, 2);
   for (const char* part : {"device=", "attention=", "dtype=", "threads="})
     EXPECT_NE(rt.summary.find(part), std::string::npos) << rt.summary;
+}
+
+TEST(StackLines, PadsWithBlankRowsAndColumnsAndReusesTheStagingBuffer) {
+  std::vector<cv::Mat> lines = {cv::Mat(4, 8, CV_32F, cv::Scalar(0.5)), cv::Mat(4, 12, CV_32F, cv::Scalar(1.0))};
+  torch::Tensor staging;
+  auto batch = stack_lines(lines, false, &staging, 3, 16);  // 3 rows (one blank), 16 columns
+  ASSERT_EQ(batch.sizes(), torch::IntArrayRef({3, 1, 4, 16}));
+  EXPECT_FLOAT_EQ(batch.sum().item<float>(), 0.5f * 4 * 8 + 1.0f * 4 * 12);
+  EXPECT_FLOAT_EQ(batch[0].narrow(-1, 8, 8).abs().sum().item<float>(), 0.f);  // padding
+  EXPECT_FLOAT_EQ(batch[2].abs().sum().item<float>(), 0.f);                    // the blank row
+  EXPECT_TRUE(torch::equal(batch.narrow(0, 0, 2).narrow(-1, 0, 12), stack_lines(lines, false)))
+      << "the lines as in a batch of their own";
+  EXPECT_FLOAT_EQ(batch.narrow(-1, 12, 4).abs().sum().item<float>(), 0.f);
+  // A smaller batch is assembled in the same memory.
+  const float* first = staging.data_ptr<float>();
+  auto again = stack_lines({lines[0]}, false, &staging);
+  EXPECT_EQ(again.data_ptr<float>(), first);
+  EXPECT_TRUE(torch::equal(again, stack_lines({lines[0]}, false)));
 }

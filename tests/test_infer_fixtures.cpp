@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/freetype.hpp>
@@ -15,8 +16,12 @@ namespace fs = std::filesystem;
 
 static cv::Ptr<cv::freetype::FreeType2> font() {
   static cv::Ptr<cv::freetype::FreeType2> ft = [] {
+    // Debian's copy, or the GPU host's dependency prefix (scripts/gpu-host/build.sh sets OCRKIT_FONTS_DIR).
+    std::string path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    if (const char* dir = std::getenv("OCRKIT_FONTS_DIR"))
+      if (fs::exists(std::string(dir) + "/truetype/dejavu/DejaVuSans.ttf")) path = std::string(dir) + "/truetype/dejavu/DejaVuSans.ttf";
     auto f = cv::freetype::createFreeType2();
-    f->loadFontData("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 0);
+    f->loadFontData(path, 0);
     return f;
   }();
   return ft;

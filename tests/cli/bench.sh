@@ -23,12 +23,12 @@ make_pdf "$T/pages/b.pdf" "Benchmarks print tables" "one row per batch size"
 cd "$T"  # the default --db is bench.sqlite in the current folder
 export TMPDIR=$T/tmp  # where the benches put (and remove) their run and output folders
 mkdir -p "$TMPDIR"
-expect_rc 0 "$BIN" -q bench infer --model "$T/run/last.ckpt" --in "$T/pages" --batch-sizes 8,16 --dpi 100 --jobs 2
+expect_rc 0 "$BIN" -q bench infer --model "$T/run/last.ckpt" --in "$T/pages" --batch-sizes 8,16 --dpi 100 --jobs 2 --device cpu
 [ "$(rows bench.sqlite infer)" -eq 2 ] || fail "infer rows: $(rows bench.sqlite infer)"
 grep -q "| infer | last.ckpt | cpu" "$T/stdout" || fail "markdown table: $(cat "$T/stdout")"
 grep -q "pages/s" "$T/stdout" || fail "no pages/s column: $(cat "$T/stdout")"
 
-expect_rc 0 "$BIN" -q bench train --config "$SRC/configs/printed.yaml" "${tiny[@]}" --batch-sizes 4,8 --steps 2 --warmup 1 \
+expect_rc 0 "$BIN" -q bench train --config "$SRC/configs/printed.yaml" "${tiny[@]}" --batch-sizes 4,8 --steps 2 --warmup 1 --device cpu \
   --db "$T/b.sqlite" --format csv
 [ "$(rows "$T/b.sqlite" train)" -eq 2 ] || fail "train rows: $(rows "$T/b.sqlite" train)"
 python3 - "$T/stdout" <<'EOF' || fail "CSV: $(cat "$T/stdout")"
@@ -39,7 +39,7 @@ assert all(r["command"] == "train" and float(r["samples_s"]) > 0 and r["steps"] 
 EOF
 [ -z "$(ls "$TMPDIR")" ] || fail "temporary folders left behind: $(ls "$TMPDIR")"
 
-expect_rc 0 "$BIN" -q bench infer --model "$T/run/last.ckpt" --in "$T/pages/a.pdf" --batch-sizes 4 --dpi 100 \
+expect_rc 0 "$BIN" -q bench infer --model "$T/run/last.ckpt" --in "$T/pages/a.pdf" --batch-sizes 4 --dpi 100 --device cpu \
   --db "$T/b.sqlite" --format json
 python3 - "$T/stdout" <<'EOF' || fail "JSON: $(cat "$T/stdout")"
 import json, sys

@@ -76,7 +76,8 @@ const std::vector<size_t>& BatchLoader::epoch_plan(int64_t epoch) {
     std::vector<size_t> perm(items_.size());
     std::iota(perm.begin(), perm.end(), 0);
     std::shuffle(perm.begin(), perm.end(), rng);
-    plan.assign(perm.begin(), perm.begin() + n);
+    // Fewer items than one batch: the permutation repeats (as the sources do under train_ratios below).
+    for (size_t i = 0; i < n; ++i) plan.push_back(perm[i % perm.size()]);
   } else {
     std::discrete_distribution<size_t> pick(options_.source_ratios.begin(), options_.source_ratios.end());
     for (size_t i = 0; i < n; ++i) {

@@ -95,6 +95,15 @@ TEST(Train, TinyModelLearnsTinySetToZeroCerThenFineTunes) {
   EXPECT_EQ(tuned.charset.num_classes(), 35);
 }
 
+TEST(Train, BatchLargerThanTheDataSetRepeatsItems) {
+  // 64 crops, batches of 100: each batch holds every crop once and some twice (it read past the end).
+  Config c = tiny_config(fresh("big_batch"));
+  c.set("train.batch_size=100");
+  c.set("train.max_steps=2");
+  const TrainSummary s = train_model(c, TrainOptions{});
+  EXPECT_EQ(s.steps, 2);
+}
+
 TEST(Train, InterruptAndResumeContinueWithTheSameLosses) {
   set_log_quiet(true);
   std::map<int64_t, double> straight, resumed;

@@ -35,18 +35,19 @@ if [ "$MODE" = start ]; then
   T0=$(date +%s)
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   if ls .gpu/runs.tgz.* >/dev/null 2>&1; then cat .gpu/runs.tgz.* | tar -xzf -; fi
-  # Printed: 9 of every 10 packed PDFs for training, the 10th for validation (whole PDFs apart).
   TRAIN=${TRAIN:-both}
-  mapfile -t pdfs < <(find .gpu/pdfs -name '*.pdf*' | LC_ALL=C sort)
-  train=() val=()
-  for i in "${!pdfs[@]}"; do if (( i % 10 == 9 )); then val+=("${pdfs[$i]}"); else train+=("${pdfs[$i]}"); fi; done
-  echo "[gpu-host] ${#train[@]} training PDFs, ${#val[@]} validation PDFs"
-  VIN_JOBS=6; [ "$TRAIN" = vin ] && VIN_JOBS=0
+  # Alone, the VIN run gets every core for its data and loader; beside the printed run, a share.
+  VIN_JOBS=6 VIN_WORKERS=5; [ "$TRAIN" = vin ] && VIN_JOBS=0 VIN_WORKERS=14
   if [ "$TRAIN" != printed ]; then
     [ -f data/vin-train/labels.tsv ] || $B -q data synth-vin --count ${VIN_COUNT:-300000} --out data/vin-train --seed ${VIN_SEED:-4} --jobs $VIN_JOBS &
     [ -f data/vin-val/labels.tsv ] || $B -q data synth-vin --count 2000 --out data/vin-val --seed 2 --jobs 2 &
   fi
   if [ "$TRAIN" != vin ]; then
+    # Printed: 9 of every 10 packed PDFs for training, the 10th for validation (whole PDFs apart).
+    mapfile -t pdfs < <(find .gpu/pdfs -name '*.pdf*' | LC_ALL=C sort)
+    train=() val=()
+    for i in "${!pdfs[@]}"; do if (( i % 10 == 9 )); then val+=("${pdfs[$i]}"); else train+=("${pdfs[$i]}"); fi; done
+    echo "[gpu-host] ${#train[@]} training PDFs, ${#val[@]} validation PDFs"
     [ -f data/printed-harvest/labels.tsv ] || $B -q data harvest --pdf "${train[@]}" --out data/printed-harvest --jobs 8 | tail -3
     [ -f data/printed-val/labels.tsv ] || $B -q data harvest --pdf "${val[@]}" --out data/printed-val --max-lines 2000 --seed 2 --jobs 8 | tail -3
   fi
@@ -56,15 +57,17 @@ if [ "$MODE" = start ]; then
   if [ "$TRAIN" != printed ]; then
     VIN_ARGS="--init models/vin-v1.ckpt --set train.lr=${VIN_LR:-0.0007} --set train.warmup_steps=300 --set train.max_steps=${VIN_STEPS:-12000}"
     [ -f runs/vin/last.state ] && VIN_ARGS="--resume runs/vin"
-    setsid nohup $B train --config configs/vin.yaml $VIN_ARGS --set data.workers=$([ "$TRAIN" = vin ] && echo 14 || echo 5) \
+    setsid nohup $B train --config configs/vin.yaml $VIN_ARGS --set data.workers=$VIN_WORKERS \
       --set train.seed=${VIN_SEED:-4} > runs/vin/train.log 2>&1 < /dev/null &
   fi
-  [ "$TRAIN" = vin ] || [ -f data/printed-synth/labels.tsv ] || $B -q data synth-lines --text data/printed-harvest/labels.tsv \
-    --count ${SYNTH_COUNT:-400000} --out data/printed-synth --seed ${SYNTH_SEED:-1} --jobs 12 | tail -2
-  echo "[gpu-host] all data in $(( $(date +%s) - T0 ))s"
-  P_ARGS=${PRINTED_ARGS:-}; [ -f runs/printed/last.state ] && P_ARGS="--resume runs/printed"
-  [ "$TRAIN" = vin ] || setsid nohup $B train --config configs/printed.yaml $P_ARGS --set data.workers=10 ${PRINTED_SET:-} \
-    > runs/printed/train.log 2>&1 < /dev/null &
+  if [ "$TRAIN" != vin ]; then  # the synthetic lines are made while the VIN run trains
+    [ -f data/printed-synth/labels.tsv ] || $B -q data synth-lines --text data/printed-harvest/labels.tsv \
+      --count ${SYNTH_COUNT:-400000} --out data/printed-synth --seed ${SYNTH_SEED:-1} --jobs 12 | tail -2
+    echo "[gpu-host] all data in $(( $(date +%s) - T0 ))s"
+    P_ARGS=${PRINTED_ARGS:-}; [ -f runs/printed/last.state ] && P_ARGS="--resume runs/printed"
+    setsid nohup $B train --config configs/printed.yaml $P_ARGS --set data.workers=10 ${PRINTED_SET:-} \
+      > runs/printed/train.log 2>&1 < /dev/null &
+  fi
   sleep 5
   head -5 runs/*/train.log 2>/dev/null || true
   watch_for $(( ${CALL_S:-570} - ($(date +%s) - T0) ))

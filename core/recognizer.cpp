@@ -26,9 +26,9 @@ torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch:
     batch = torch::empty({n, 1, h, w}, options);
   }
   float* base = batch.data_ptr<float>();
+  const cv::Mat blank;  // rows beyond the lines
   auto copy_lines = [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const cv::Mat blank;
       const cv::Mat& m = i < int64_t(prepared.size()) ? prepared[size_t(i)] : blank;
       for (int y = 0; y < h; ++y) {
         float* row = base + (i * h + y) * w;
@@ -100,15 +100,15 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     disallowed = torch::tensor(std::vector<uint8_t>(allowed.begin(), allowed.end()), torch::kUInt8)
                      .logical_not()
                      .to(ctx.runtime.device);
+  // On CUDA each new input shape costs cuDNN new execution plans (milliseconds per convolution) and
+  // no two batches would share one: line count and width are rounded up to a few sizes per octave so
+  // shapes repeat (blank rows and columns, padding as in training batches).
+  auto padded_width = [&](size_t k) { return pin ? shape_bucket(prepared[order[k]].input.cols, 32) : prepared[order[k]].input.cols; };
   for (size_t start = 0; start < n;) {
     // Grow the batch while its padded size stays within the pixel budget (widest item last) and the
     // widest item is at most 2x the narrowest (+32 px): the models were trained on batches of similar
     // widths, and a short line padded to many times its width reads as garbage (on 30 held-out pages,
     // median page CER 1.37% at 2x, 1.40% at 1.5x, 1.71% at 1.25x, 1.68% unlimited).
-    // On CUDA each new input shape costs cuDNN new execution plans (milliseconds per convolution)
-    // and no two groups would share one: the line count and width are rounded up to a few sizes per
-    // octave so shapes repeat (blank rows and columns, padding as in training batches).
-    auto padded_width = [&](size_t k) { return pin ? shape_bucket(prepared[order[k]].input.cols, 32) : prepared[order[k]].input.cols; };
     size_t end = start + 1;
     const int64_t narrowest = prepared[order[start]].input.cols, max_cols = std::max<int64_t>(narrowest * 2, narrowest + 32);
     while (end < n && padded_width(end) <= max_cols &&

@@ -63,6 +63,9 @@ decode:
   beam_width: 8
   alphabet: ""            # only these characters may be emitted (empty: the whole charset)
   length: 0               # exact output length (0: any); VIN = 17
+  check: auto             # none | vin | auto (vin with the vin alphabet and length 17): among beam readings
+                          # a valid VIN check digit wins over a failing best reading ...
+  check_ratio: 100.0      # ... that is at most this many times more likely (confident reads never change)
 runtime:
   device: auto            # auto | cpu | cuda | cuda:N | mps
   attention: auto         # auto | flash | sdpa | eager

@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/text.h"
+#include "core/vin.h"
 
 namespace ocrkit {
 
@@ -17,6 +18,9 @@ DecodeOptions DecodeOptions::from_config(const Config& c) {
   o.beam_width = c.get_int("decode.beam_width");
   o.alphabet = c.get_string("decode.alphabet");
   o.length = c.get_int("decode.length");
+  o.check = c.get_choice("decode.check", {"auto", "none", "vin"});
+  o.check_ratio = c.get_double("decode.check_ratio");
+  if (o.check_ratio < 1) throw ConfigError("config key 'decode.check_ratio' must be >= 1");
   if (o.beam_width < 1) throw ConfigError("config key 'decode.beam_width' must be >= 1");
   if (o.length < 0) throw ConfigError("config key 'decode.length' must be >= 0");
   return o;
@@ -137,7 +141,7 @@ void align_confidences(const float* probs, int T, int C, const std::vector<int>&
 
 // CTC prefix beam search (Hannun et al. 2014) with an optional exact length and alphabet.
 Decoded beam(const float* probs, int T, int C, const Charset& charset, const std::vector<char>& allowed,
-             int width, int length) {
+             int width, int length, double vin_check_ratio) {
   const double floor_p = 1e-12;
   std::map<std::vector<int>, Beam> beams;
   beams[{}].p_blank = 0.0;
@@ -186,6 +190,19 @@ Decoded beam(const float* probs, int T, int C, const Charset& charset, const std
     if (length > 0 && int(prefix.size()) != length) continue;
     if (b.total() > best_p) { best_p = b.total(); best = &prefix; }
   }
+  auto text_of = [&](const std::vector<int>& ids) {
+    std::string t;
+    for (int id : ids) t += charset.symbol(id);
+    return t;
+  };
+  if (best && vin_check_ratio > 0 && !vin_check_valid(text_of(*best))) {
+    const std::vector<int>* valid = nullptr;
+    double valid_p = best_p - std::log(vin_check_ratio);
+    for (const auto& [prefix, b] : beams)
+      if (b.total() >= valid_p && vin_check_valid(text_of(prefix)))
+        valid_p = b.total(), valid = &prefix;
+    if (valid) best = valid;
+  }
   Decoded d;
   if (!best) {  // no prefix of the required length: fall back to the unconstrained best
     for (const auto& [prefix, b] : beams)
@@ -204,7 +221,8 @@ Decoded ctc_decode(const float* probs, int frames, int classes, const Charset& c
   require_charset_classes(classes, charset);
   std::vector<char> allowed = allowed_classes(charset, opt.alphabet, classes);
   if (decode_needs_all_classes(opt))
-    return beam(probs, frames, classes, charset, allowed, std::max(opt.beam_width, 1), opt.length);
+    return beam(probs, frames, classes, charset, allowed, std::max(opt.beam_width, 1), opt.length,
+                uses_vin_check(opt) ? opt.check_ratio : 0.0);
   return greedy(probs, frames, classes, charset, allowed);
 }
 
@@ -214,7 +232,13 @@ void require_charset_classes(int classes, const Charset& charset) {
                                 std::to_string(charset.num_classes()));
 }
 
-bool decode_needs_all_classes(const DecodeOptions& opt) { return opt.method == "beam" || opt.length > 0; }
+bool uses_vin_check(const DecodeOptions& opt) {
+  return opt.check == "vin" || (opt.check == "auto" && opt.alphabet == "vin" && opt.length == kVinLength);
+}
+
+bool decode_needs_all_classes(const DecodeOptions& opt) {
+  return opt.method == "beam" || opt.length > 0 || uses_vin_check(opt);
+}
 
 Decoded ctc_decode_best(const int64_t* best_class, const float* best_prob, const float* blank_prob, int frames,
                         const Charset& charset) {

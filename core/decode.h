@@ -14,6 +14,12 @@ struct DecodeOptions {
   int beam_width = 8;             // prefixes kept per frame in beam search
   std::string alphabet;           // only these characters may be emitted; empty = whole charset
   int length = 0;                 // exact number of characters (0 = any); VIN = 17
+  // Check-character rule for beam search: none | vin | auto (vin when the alphabet is vin and the length 17).
+  // With vin, when the best reading fails the check and another reading in the final beam passes it and
+  // is at most check_ratio times less likely, that one wins: a confident read is never changed, and a VIN
+  // without a check digit (outside North America) keeps its reading unless the model itself hesitated.
+  std::string check = "auto";
+  double check_ratio = 100;
 
   static DecodeOptions from_config(const Config& config);
 };
@@ -26,6 +32,8 @@ struct Decoded {
   float confidence = 0;            // the lowest character confidence (1 - mean blank prob when empty)
 };
 
+// Whether opt asks for the VIN check-character rule (check vin, or auto with the VIN alphabet and length).
+bool uses_vin_check(const DecodeOptions& opt);
 // Throws std::invalid_argument unless a model's class count matches the charset (blank + symbols).
 void require_charset_classes(int classes, const Charset& charset);
 // probs: T x C row-major probabilities (softmax output), class 0 = blank.

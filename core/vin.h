@@ -1,5 +1,6 @@
 // Vehicle identification numbers: 17 characters from A-H J-N P R-Z 0-9 (never I, O, Q), with a check
-// digit at position 9 (North America). A failed check is a flag, never a reason to change a read.
+// digit at position 9 (North America). A failed check changes a read only where the model itself hesitated
+// between readings (DecodeOptions::check); otherwise it is a flag.
 #pragma once
 #include <string>
 

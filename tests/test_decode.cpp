@@ -113,3 +113,52 @@ TEST(Decode, FrameBestGivesTheSameAsGreedy) {
     }
   }
 }
+
+namespace {
+// A VIN read one character per frame (then a blank frame), where character `pos` is `a` with
+// probability pa and `b` with 1 - pa.
+std::vector<float> vin_frames(const Charset& cs, const std::string& vin, int pos, char a, char b, float pa) {
+  const int C = cs.num_classes();
+  std::vector<float> probs;
+  for (int i = 0; i < int(vin.size()); ++i) {
+    std::vector<float> row(C, 0.f), blank(C, 0.f);
+    if (i == pos) {
+      row[cs.id(std::string(1, a))] = pa;
+      row[cs.id(std::string(1, b))] = 1 - pa;
+    } else {
+      row[cs.id(std::string(1, vin[i]))] = 1.f;
+    }
+    blank[0] = 1.f;
+    probs.insert(probs.end(), row.begin(), row.end());
+    probs.insert(probs.end(), blank.begin(), blank.end());
+  }
+  return probs;
+}
+}  // namespace
+
+TEST(Decode, VinCheckPrefersAValidReadingOnlyWhenTheModelHesitates) {
+  Charset cs = Charset::from_spec("vin");
+  const int C = cs.num_classes(), T = 34;
+  DecodeOptions vin;
+  vin.alphabet = "vin";
+  vin.length = 17;  // check: auto -> vin
+  ASSERT_TRUE(uses_vin_check(vin));
+  // "1M8GDM9AXKP042788" is valid; the model says 9 (60%) or 8 (40%) for the last character.
+  auto unsure = vin_frames(cs, "1M8GDM9AXKP042788", 16, '9', '8', 0.6f);
+  EXPECT_EQ(ctc_decode(unsure.data(), T, C, cs, vin).text, "1M8GDM9AXKP042788");
+  DecodeOptions no_check = vin;
+  no_check.check = "none";
+  EXPECT_EQ(ctc_decode(unsure.data(), T, C, cs, no_check).text, "1M8GDM9AXKP042789");
+  // A confident read keeps its failing check digit (a European VIN has none): 999 > check_ratio 100.
+  auto sure = vin_frames(cs, "1M8GDM9AXKP042788", 16, '9', '8', 0.999f);
+  EXPECT_EQ(ctc_decode(sure.data(), T, C, cs, vin).text, "1M8GDM9AXKP042789");
+  DecodeOptions lenient = vin;
+  lenient.check_ratio = 5000;
+  EXPECT_EQ(ctc_decode(sure.data(), T, C, cs, lenient).text, "1M8GDM9AXKP042788");
+  // auto needs the VIN alphabet and length; an explicit vin turns the rule on for any beam decode.
+  DecodeOptions any_text;
+  EXPECT_FALSE(uses_vin_check(any_text));
+  EXPECT_EQ(ctc_decode(unsure.data(), T, C, cs, any_text).text, "1M8GDM9AXKP042789");
+  any_text.check = "vin";
+  EXPECT_EQ(ctc_decode(unsure.data(), T, C, cs, any_text).text, "1M8GDM9AXKP042788");
+}

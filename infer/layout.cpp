@@ -1,7 +1,10 @@
 #include "infer/layout.h"
 
 #include <algorithm>
+#include <array>
+#include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <opencv2/imgproc.hpp>
 
 namespace ocrkit::infer {
@@ -19,24 +22,117 @@ cv::Rect2d PageLayout::source_box(const cv::Rect2d& r) const {
   return {x0, y0, x1 - x0, y1 - y0};
 }
 
-bool uneven_background(const cv::Mat& gray) {
-  // The page's lightness with the ink removed: a max filter over a small copy.
-  cv::Mat small, background;
-  double f = 64.0 / std::max(1, std::max(gray.cols, gray.rows));
-  cv::resize(gray, small, cv::Size(), std::min(1.0, f), std::min(1.0, f), cv::INTER_AREA);
-  cv::dilate(small, background, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
-  std::vector<uint8_t> v(background.begin<uint8_t>(), background.end<uint8_t>());
-  std::sort(v.begin(), v.end());
-  return v[v.size() * 95 / 100] - v[v.size() * 5 / 100] > 60;
+namespace {
+
+// The first x in [x, n) where p[x] is nonzero (ink) or zero (!ink), else n; eight bytes at a time.
+int find_byte(const uint8_t* p, int x, int n, bool ink) {
+  for (; x + 8 <= n; x += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + x, 8);
+    // The nonzero bytes, or a high bit in each zero byte (the lowest one flagged is always a zero byte).
+    const uint64_t hit = ink ? w : (w - 0x0101010101010101u) & ~w & 0x8080808080808080u;
+    if (hit) return x + __builtin_ctzll(hit) / 8;  // little-endian: the lowest bits hold the first byte
+  }
+  while (x < n && (p[x] != 0) != ink) ++x;
+  return x;
 }
 
-cv::Rect line_crop_box(const cv::Rect& ink, const cv::Size& image, double pad) {
-  int p = std::max(1, int(std::lround(pad * ink.height)));
-  return cv::Rect(ink.x - p, ink.y - p, ink.width + 2 * p, ink.height + 2 * p) & cv::Rect(cv::Point(0, 0), image);
+// Calls f(x0, x1) for each run [x0, x1) of nonzero bytes in p[0, n), left to right.
+template <class F>
+void for_each_run(const uint8_t* p, int n, F&& f) {
+  for (int x = 0; (x = find_byte(p, x, n, true)) < n;) {
+    const int x0 = x;
+    x = find_byte(p, x, n, false);
+    f(x0, x);
+  }
 }
 
-cv::Mat binarize(const cv::Mat& gray, const std::string& method) {
-  cv::Mat ink;
+// OpenCV's INTER_AREA weights for shrinking n pixels to m by scale (computeResizeAreaTab): entry k adds
+// source pixel src[k] times alpha[k] (the fraction of it that the destination pixel covers) to dst[k].
+struct AreaWeights {
+  std::vector<int> src, dst;
+  std::vector<float> alpha;
+
+  AreaWeights(int n, int m, double scale) {
+    for (int d = 0; d < m; ++d) {
+      const double f1 = d * scale, f2 = f1 + scale, cell = std::min(scale, n - f1);
+      const int s2 = std::min(cvFloor(f2), n - 1), s1 = std::min(cvCeil(f1), s2);
+      if (s1 - f1 > 1e-3) add(s1 - 1, d, (s1 - f1) / cell);
+      for (int s = s1; s < s2; ++s) add(s, d, 1.0 / cell);
+      if (f2 - s2 > 1e-3) add(s2, d, std::min(std::min(f2 - s2, 1.), cell) / cell);
+    }
+  }
+  void add(int s, int d, double a) { src.push_back(s), dst.push_back(d), alpha.push_back(float(a)); }
+  size_t size() const { return src.size(); }
+};
+
+}  // namespace
+
+// Where OpenCV takes its general area path (shrinking by a non-integer factor) this does the same float
+// sums in the same order, faster: OpenCV adds every pixel into memory, a chain of dependent loads and
+// stores (20 ms for a page). Here four source rows are summed at once in registers (independent chains),
+// and only the destination columns near ink are summed: a blank pixel's term is +0, which changes no sum.
+// (Like OpenCV's generic code it must be built without FMA contraction; a test compares the two.)
+void shrink_area(const cv::Mat& src, double f, cv::Mat& dst) {
+  const cv::Size size(cv::saturate_cast<int>(src.cols * f), cv::saturate_cast<int>(src.rows * f));
+  const double scale = 1.0 / f;
+  if (src.type() != CV_8UC1 || scale < 1 || std::abs(scale - cv::saturate_cast<int>(scale)) < DBL_EPSILON ||
+      size == src.size() || size.empty()) {
+    cv::resize(src, dst, cv::Size(), f, f, cv::INTER_AREA);
+    return;
+  }
+  const AreaWeights xw(src.cols, size.width, scale), yw(src.rows, size.height, scale);
+  const size_t w = size_t(size.width);
+  std::vector<size_t> xofs(w + 1);  // destination column dx takes the x weights xofs[dx] .. xofs[dx + 1] - 1
+  for (size_t k = 0, dx = 0; dx <= w; ++dx) {
+    while (k < xw.size() && size_t(xw.dst[k]) < dx) ++k;
+    xofs[dx] = k;
+  }
+  static const std::array<float, 256> to_float = [] {  // a lookup is cheaper than a conversion
+    std::array<float, 256> t{};
+    for (int i = 0; i < 256; ++i) t[size_t(i)] = float(i);
+    return t;
+  }();
+  constexpr int R = 4;
+  std::vector<float> row_sums(R * w), sum(w, 0.f);
+  std::vector<uint8_t> any(size_t(src.cols)), blank_row(size_t(src.cols), 0);
+  dst.create(size, CV_8U);
+  auto finish_row = [&](int dy) {
+    cv::Mat(1, size.width, CV_32F, sum.data()).convertTo(dst.row(dy), CV_8U);  // saturate_cast, as OpenCV
+    std::fill(sum.begin(), sum.end(), 0.f);
+  };
+  int dy = 0;
+  size_t j = 0;
+  for (int y = 0; y < src.rows; y += R) {
+    const uint8_t* s[R];
+    for (int i = 0; i < R; ++i) s[i] = y + i < src.rows ? src.ptr<uint8_t>(y + i) : blank_row.data();
+    for (int x = 0; x < src.cols; ++x) any[size_t(x)] = s[0][x] | s[1][x] | s[2][x] | s[3][x];
+    // Row sums of the destination columns [lo, hi): those within 2 of ink are summed, the others zeroed.
+    size_t lo = w, hi = 0;
+    for_each_run(any.data(), src.cols, [&](int x0, int x1) {
+      const size_t d0 = size_t(std::max(0, int(x0 / scale) - 2)), d1 = std::min(w, size_t((x1 - 1) / scale) + 3);
+      if (lo == w) lo = hi = d0;
+      for (; hi < d1; ++hi) {
+        float b[R] = {};
+        if (hi >= d0)
+          for (size_t k = xofs[hi]; k < xofs[hi + 1]; ++k)
+            for (int i = 0; i < R; ++i) b[i] += to_float[s[i][xw.src[k]]] * xw.alpha[k];
+        for (int i = 0; i < R; ++i) row_sums[size_t(i) * w + hi] = b[i];
+      }
+    });
+    for (; j < yw.size() && yw.src[j] < y + R; ++j) {
+      if (yw.dst[j] != dy) finish_row(dy), dy = yw.dst[j];
+      const float a = yw.alpha[j], *rs = &row_sums[size_t(yw.src[j] - y) * w];
+      for (size_t dx = lo; dx < hi; ++dx) sum[dx] += a * rs[dx];
+    }
+  }
+  finish_row(dy);
+}
+
+namespace {
+
+// binarize() into ink (analyze_page keeps one buffer per thread).
+void binarize_to(const cv::Mat& gray, const std::string& method, cv::Mat& ink) {
   if (method == "sauvola" || (method == "auto" && uneven_background(gray))) {
     int w = std::max(15, std::min(gray.cols, gray.rows) / 40) | 1;
     cv::Mat g, mean, sq;
@@ -54,32 +150,70 @@ cv::Mat binarize(const cv::Mat& gray, const std::string& method) {
     cv::threshold(gray, ink, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
   }
   if (cv::countNonZero(ink) > int(ink.total() / 2)) cv::bitwise_not(ink, ink);  // light text on dark
+}
+
+}  // namespace
+
+bool uneven_background(const cv::Mat& gray) {
+  // The page's lightness with the ink removed: a max filter over a small copy.
+  cv::Mat small, background;
+  double f = 64.0 / std::max(1, std::max(gray.cols, gray.rows));
+  shrink_area(gray, std::min(1.0, f), small);
+  cv::dilate(small, background, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+  std::vector<uint8_t> v(background.begin<uint8_t>(), background.end<uint8_t>());
+  std::sort(v.begin(), v.end());
+  return v[v.size() * 95 / 100] - v[v.size() * 5 / 100] > 60;
+}
+
+cv::Rect line_crop_box(const cv::Rect& ink, const cv::Size& image, double pad) {
+  int p = std::max(1, int(std::lround(pad * ink.height)));
+  return cv::Rect(ink.x - p, ink.y - p, ink.width + 2 * p, ink.height + 2 * p) & cv::Rect(cv::Point(0, 0), image);
+}
+
+cv::Mat binarize(const cv::Mat& gray, const std::string& method) {
+  cv::Mat ink;
+  binarize_to(gray, method, ink);
   return ink;
 }
 
 double estimate_skew(const cv::Mat& ink, double max_deg) {
-  cv::Mat small = ink;
+  thread_local cv::Mat small;
+  cv::Mat mask = ink;
   const int limit = 2000;
   if (std::max(ink.cols, ink.rows) > limit) {
     double f = double(limit) / std::max(ink.cols, ink.rows);
-    cv::resize(ink, small, cv::Size(), f, f, cv::INTER_AREA);
-    small = small > 64;
+    shrink_area(ink, f, small);
+    cv::threshold(small, small, 64, 255, cv::THRESH_BINARY);
+    mask = small;
   }
-  std::vector<cv::Point> all;
-  cv::findNonZero(small, all);
-  if (all.size() < 50) return 0;
-  const size_t max_points = 80000, stride = all.size() / max_points + 1;
-  std::vector<cv::Point2f> pts;
-  for (size_t i = 0; i < all.size(); i += stride) pts.emplace_back(all[i]);
-  const int offset = small.cols + 1, bins = small.rows + 2 * small.cols + 4;
-  std::vector<float> hist(bins);
+  const int n = cv::countNonZero(mask);
+  if (n < 50) return 0;
+  // Every stride-th ink pixel in raster order, as doubles (the projection is computed in double).
+  const size_t max_points = 80000, stride = size_t(n) / max_points + 1;
+  std::vector<double> px, py;
+  size_t next = 0, i = 0;  // the index of the next point to take, of the run's first pixel
+  for (int y = 0; y < mask.rows; ++y)
+    for_each_run(mask.ptr<uint8_t>(y), mask.cols, [&](int x0, int x1) {
+      for (const size_t end = i + size_t(x1 - x0); next < end; next += stride)
+        px.push_back(x0 + int(next - i)), py.push_back(y);
+      i += size_t(x1 - x0);
+    });
+  const int offset = mask.cols + 1, bins = mask.rows + 2 * mask.cols + 4;
+  std::vector<int> bin(px.size()), hist(4 * size_t(bins));
   // Sharpness of the projection of the ink onto the direction perpendicular to lines tilted by `deg`.
+  // The bins are found first (that loop vectorizes), then counted: point k in the (k % 4)-th of four
+  // histograms, as neighbouring points share a bin and with one histogram each count waits for the last.
   auto score = [&](double deg) {
     double r = deg * CV_PI / 180, s = std::sin(r), c = std::cos(r);
-    std::fill(hist.begin(), hist.end(), 0.f);
-    for (auto& p : pts) hist[int(p.x * s + p.y * c) + offset] += 1;
+    for (size_t k = 0; k < px.size(); ++k) bin[k] = int(px[k] * s + py[k] * c) + offset;
+    std::fill(hist.begin(), hist.end(), 0);
+    for (size_t k = 0; k < bin.size(); ++k) ++hist[(k & 3) * size_t(bins) + size_t(bin[k])];
     double sum = 0;
-    for (float h : hist) sum += double(h) * h;
+    for (int b = 0; b < bins; ++b) {
+      const int* h = &hist[size_t(b)];
+      const double count = h[0] + h[bins] + h[2 * bins] + h[3 * bins];
+      sum += count * count;
+    }
     return sum;
   };
   double best = 0, best_score = score(0);
@@ -351,100 +485,189 @@ std::vector<int> rule_positions(const cv::Mat& mask, bool rows, double frac) {
   return pos;
 }
 
+// A run of ink along row `line` over columns [from, to) (horizontal), or along column `line` over rows
+// [from, to) (vertical).
+struct LongRun {
+  int line, from, to;
+};
+
+// The runs of at least len ink pixels along the rows or the columns of a mask (ink: nonzero).
+std::vector<LongRun> find_long_runs(const cv::Mat& ink, int len, bool horizontal) {
+  CV_Assert(ink.type() == CV_8U);
+  std::vector<LongRun> runs;
+  if (horizontal) {
+    for (int y = 0; y < ink.rows; ++y)
+      for_each_run(ink.ptr<uint8_t>(y), ink.cols, [&](int x0, int x1) {
+        if (x1 - x0 >= len) runs.push_back({y, x0, x1});
+      });
+    return runs;
+  }
+  // Row by row (the page is read in memory order), with the length of the run ending above the row kept
+  // per column; the loops over a row vectorize.
+  const int cols = ink.cols;
+  std::vector<int> run(size_t(cols), 0);
+  const std::vector<uint8_t> blank_row(size_t(cols), 0);
+  for (int y = 0; y <= ink.rows; ++y) {
+    const uint8_t* in = y < ink.rows ? ink.ptr<uint8_t>(y) : blank_row.data();
+    int* r = run.data();
+    // A long run ends where its column's ink stops: rare, so the row is searched only when it holds one.
+    int ends = 0;
+    for (int x = 0; x < cols; ++x) ends |= (in[x] == 0) & (r[x] >= len);
+    if (ends)
+      for (int x = 0; x < cols; ++x)
+        if (!in[x] && r[x] >= len) runs.push_back({x, y - r[x], y});
+    for (int x = 0; x < cols; ++x) r[x] = in[x] ? r[x] + 1 : 0;
+  }
+  return runs;
+}
+
+// The runs drawn (255) into mask, which covers the window of the page (runs lie wholly in or out of it).
+void draw_runs(const std::vector<LongRun>& runs, bool horizontal, const cv::Rect& window, cv::Mat& mask) {
+  mask.create(window.size(), CV_8U);
+  mask.setTo(0);
+  for (const LongRun& r : runs) {
+    cv::Rect box = horizontal ? cv::Rect(r.from, r.line, r.to - r.from, 1) : cv::Rect(r.line, r.from, 1, r.to - r.from);
+    if ((box & window).area() > 0) mask(box - window.tl()).setTo(255);
+  }
+}
+
 }  // namespace
 
 cv::Mat long_runs(const cv::Mat& ink, int len, bool horizontal) {
-  CV_Assert(ink.type() == CV_8U);
-  cv::Mat out = cv::Mat::zeros(ink.size(), CV_8U);
-  if (horizontal) {
-    for (int y = 0; y < ink.rows; ++y) {
-      const uint8_t* in = ink.ptr<uint8_t>(y);
-      uint8_t* o = out.ptr<uint8_t>(y);
-      for (int x = 0; x < ink.cols;) {
-        if (!in[x]) {
-          ++x;
-          continue;
-        }
-        const int start = x;
-        while (x < ink.cols && in[x]) ++x;
-        if (x - start >= len) std::memset(o + start, 255, size_t(x - start));
-      }
-    }
-    return out;
-  }
-  std::vector<int> run(size_t(ink.cols), 0);  // length of the run ending above the current row, per column
-  for (int y = 0; y <= ink.rows; ++y) {
-    const uint8_t* in = y < ink.rows ? ink.ptr<uint8_t>(y) : nullptr;
-    for (int x = 0; x < ink.cols; ++x) {
-      int& r = run[size_t(x)];
-      if (in && in[x]) {
-        ++r;
-        continue;
-      }
-      if (r >= len)
-        for (int k = y - r; k < y; ++k) out.ptr<uint8_t>(k)[x] = 255;
-      r = 0;
-    }
-  }
+  cv::Mat out;
+  draw_runs(find_long_runs(ink, len, horizontal), horizontal, cv::Rect(cv::Point(), ink.size()), out);
   return out;
 }
 
-namespace {
-
-// Ruled tables: grids of long horizontal and vertical rules. Returns the rule mask (to remove from text).
-cv::Mat find_tables(const cv::Mat& ink, double text_h, std::vector<LayoutTable>& tables, Rules& found, bool detect) {
-  int len = std::max(15, int(5 * text_h));
-  cv::Mat h = long_runs(ink, len, true), v = long_runs(ink, len, false);
-  // Filled areas (pictures, bars) are not rules: drop whatever lies in a solid square thicker than a rule.
-  int t = std::max(4, int(0.5 * text_h)) | 1;
-  cv::Mat solid;
-  cv::morphologyEx(ink, solid, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(t, t)));
-  cv::dilate(solid, solid, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
-  h &= ~solid;
-  v &= ~solid;
-  cv::Mat rules = h | v;
-  for (auto [mask, out] : {std::pair{&h, &found.horizontal}, std::pair{&v, &found.vertical}}) {
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(mask->clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    for (auto& c : contours) out->push_back(cv::boundingRect(c));
+// cv::connectedComponentsWithStats labels 2x2 blocks of the page in raster order, so a component ranks by
+// its first block. Here the components are found from runs joined by a union-find: no label image
+// (35 MB for a page) and no pass over the blank pixels.
+std::vector<std::pair<cv::Rect, int>> ink_components(const cv::Mat& mask, cv::Point origin) {
+  struct Run {
+    int x0, x1, y, parent;
+  };
+  thread_local std::vector<Run> runs;
+  runs.clear();
+  auto root = [](int i) {
+    while (runs[size_t(i)].parent != i) i = runs[size_t(i)].parent = runs[size_t(runs[size_t(i)].parent)].parent;
+    return i;
+  };
+  for (int y = 0, prev = 0; y < mask.rows; ++y) {  // prev: the first run of row y - 1
+    const int cur = int(runs.size());
+    int k = prev;
+    for_each_run(mask.ptr<uint8_t>(y), mask.cols, [&](int x0, int x1) {
+      const int id = int(runs.size());
+      runs.push_back({x0, x1, y, id});
+      // Join the runs of the row above that touch this one (diagonally included); the root is the
+      // smallest run index, so a component's root comes before its other runs.
+      while (k < cur && runs[size_t(k)].x1 < x0) ++k;
+      for (int j = k; j < cur && runs[size_t(j)].x0 <= x1; ++j) {
+        int a = root(j), b = root(id);
+        if (a != b) runs[size_t(std::max(a, b))].parent = std::min(a, b);
+      }
+    });
+    prev = cur;
   }
-  if (!detect) return rules;
-  cv::Mat labels, stats, centroids;
-  int n = cv::connectedComponentsWithStats(rules, labels, stats, centroids, 8, CV_32S);
-  for (int i = 1; i < n; ++i) {
-    cv::Rect box(stats.at<int>(i, 0), stats.at<int>(i, 1), stats.at<int>(i, 2), stats.at<int>(i, 3));
-    if (box.width < 4 * text_h || box.height < 2 * text_h) continue;
-    LayoutTable t;
-    t.box = box;
-    t.rows = rule_positions(h(box), true, 0.5);
-    t.cols = rule_positions(v(box), false, 0.5);
-    for (int& r : t.rows) r += box.y;
-    for (int& c : t.cols) c += box.x;
-    // A box with rows but a single column is framed text, not a table.
-    if (t.rows.size() >= 2 && t.n_cols() >= 2) tables.push_back(t);
+  // Per component: its box, pixel count and first block (a row-major key); runs come top to bottom.
+  struct Stats {
+    int x0, y0, x1, y1, area;
+    int64_t key;
+  };
+  std::vector<Stats> stats;
+  thread_local std::vector<int> index;  // per root run: its component in stats
+  index.resize(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const Run& r = runs[i];
+    const int64_t key = int64_t((r.y + origin.y) / 2) << 32 | int64_t((r.x0 + origin.x) / 2);
+    const int c = root(int(i));
+    if (c == int(i)) index[i] = int(stats.size()), stats.push_back({r.x0, r.y, r.x1, r.y + 1, 0, key});
+    Stats& st = stats[size_t(index[size_t(c)])];
+    st.x0 = std::min(st.x0, r.x0), st.x1 = std::max(st.x1, r.x1), st.y1 = r.y + 1;
+    st.area += r.x1 - r.x0;
+    st.key = std::min(st.key, key);
   }
-  return rules;
+  std::sort(stats.begin(), stats.end(), [](const Stats& a, const Stats& b) { return a.key < b.key; });
+  std::vector<std::pair<cv::Rect, int>> out;
+  out.reserve(stats.size());
+  for (const Stats& st : stats) out.push_back({cv::Rect(st.x0, st.y0, st.x1 - st.x0, st.y1 - st.y0) + origin, st.area});
+  return out;
 }
-
-int cell_index(const std::vector<int>& edges, int v) {
-  int k = int(std::upper_bound(edges.begin(), edges.end(), v) - edges.begin()) - 1;
-  return std::clamp(k, 0, int(edges.size()) - 2);
-}
-
-}  // namespace
 
 namespace {
 
 using Components = std::vector<std::pair<cv::Rect, int>>;  // box and pixel count of each ink component
 
-Components components(const cv::Mat& ink) {
-  cv::Mat labels, stats, centroids;
-  int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
-  Components out;
-  for (int i = 1; i < n; ++i)
-    out.push_back({cv::Rect(stats.at<int>(i, 0), stats.at<int>(i, 1), stats.at<int>(i, 2), stats.at<int>(i, 3)),
-                   stats.at<int>(i, cv::CC_STAT_AREA)});
-  return out;
+// The x extent [x0, x1) of the rule pixels in one row (empty: x0 >= x1).
+struct Span {
+  int x0 = INT32_MAX, x1 = INT32_MIN;
+  bool empty() const { return x0 >= x1; }
+  void add(int a, int b) { x0 = std::min(x0, a), x1 = std::max(x1, b); }
+};
+
+// Bands of the page around the rules: each row's extent of rule pixels grown by margin on every side,
+// merged where they meet (so no 8-connected group of rules spans two bands) and clipped to the page.
+std::vector<cv::Rect> rule_bands(const std::vector<LongRun>& h, const std::vector<LongRun>& v, int margin,
+                                  const cv::Size& page) {
+  std::vector<Span> rows(size_t(page.height));
+  for (const LongRun& r : h) rows[size_t(r.line)].add(r.from, r.to);
+  for (const LongRun& r : v)
+    for (int y = r.from; y < r.to; ++y) rows[size_t(y)].add(r.line, r.line + 1);
+  std::vector<cv::Rect> bands;
+  for (int y = 0; y < page.height; ++y) {
+    const Span& s = rows[size_t(y)];
+    if (s.empty()) continue;
+    cv::Rect r = cv::Rect(s.x0 - margin, y - margin, s.x1 - s.x0 + 2 * margin, 2 * margin + 1) &
+                 cv::Rect(cv::Point(), page);
+    if (!bands.empty() && r.y <= bands.back().br().y) bands.back() |= r;
+    else bands.push_back(r);
+  }
+  return bands;
+}
+
+// Ruled tables: grids of long horizontal and vertical rules. The rules are cleared from ink (text is
+// found without them).
+void find_tables(cv::Mat& ink, double text_h, std::vector<LayoutTable>& tables, Rules& found, bool detect) {
+  int len = std::max(15, int(5 * text_h));
+  const std::vector<LongRun> hr = find_long_runs(ink, len, true), vr = find_long_runs(ink, len, false);
+  // Filled areas (pictures, bars) are not rules: drop whatever lies in a solid square thicker than a rule.
+  // Whether a pixel does depends on the ink within t pixels of it (an opening by t x t, then a 3 x 3
+  // dilation), so all the work is done in bands around the rules, grown by t; most pages have none.
+  // Clearing a band's rules from ink cannot change the next band's opening: that reads ink at most t / 2
+  // outside its band, and rules lie more than t inside theirs.
+  int t = std::max(4, int(0.5 * text_h)) | 1;
+  for (const cv::Rect& b : rule_bands(hr, vr, t, ink.size())) {
+    thread_local cv::Mat h, v, solid, rules;  // of the band
+    draw_runs(hr, true, b, h);
+    draw_runs(vr, false, b, v);
+    cv::morphologyEx(ink(b), solid, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(t, t)));
+    cv::dilate(solid, solid, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+    h.setTo(0, solid);
+    v.setTo(0, solid);
+    for (auto [mask, out] : {std::pair{&h, &found.horizontal}, std::pair{&v, &found.vertical}}) {
+      std::vector<std::vector<cv::Point>> contours;
+      cv::findContours(*mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE, b.tl());
+      for (auto& c : contours) out->push_back(cv::boundingRect(c));
+    }
+    cv::bitwise_or(h, v, rules);
+    ink(b).setTo(0, rules);
+    if (!detect) continue;
+    for (auto& [box, area] : ink_components(rules, b.tl())) {
+      if (box.width < 4 * text_h || box.height < 2 * text_h) continue;
+      LayoutTable t;
+      t.box = box;
+      t.rows = rule_positions(h(box - b.tl()), true, 0.5);
+      t.cols = rule_positions(v(box - b.tl()), false, 0.5);
+      for (int& r : t.rows) r += box.y;
+      for (int& c : t.cols) c += box.x;
+      // A box with rows but a single column is framed text, not a table.
+      if (t.rows.size() >= 2 && t.n_cols() >= 2) tables.push_back(t);
+    }
+  }
+}
+
+int cell_index(const std::vector<int>& edges, int v) {
+  int k = int(std::upper_bound(edges.begin(), edges.end(), v) - edges.begin()) - 1;
+  return std::clamp(k, 0, int(edges.size()) - 2);
 }
 
 // The median height of plausible text components (0 for a blank page).
@@ -456,8 +679,11 @@ double text_height(const Components& cs, int page_rows) {
 }
 
 // Estimates the skew and fills page.angle, page.straight and page.to_source; returns the straight ink.
+// The ink is a per-thread buffer: a fresh page-sized one for every page page-faults, and on a host running
+// many pages at once those faults contend.
 cv::Mat straighten(const cv::Mat& gray, const LayoutOptions& opt, PageLayout& page) {
-  cv::Mat ink = binarize(gray, opt.binarize);
+  thread_local cv::Mat ink;
+  binarize_to(gray, opt.binarize, ink);
   page.straight = gray;
   if (!opt.deskew) return ink;
   double a = estimate_skew(ink, opt.max_skew);
@@ -468,7 +694,8 @@ cv::Mat straighten(const cv::Mat& gray, const LayoutOptions& opt, PageLayout& pa
   cv::Mat inv;
   cv::invertAffineTransform(m, inv);
   page.to_source = cv::Matx23d(inv);
-  return binarize(page.straight, opt.binarize);
+  binarize_to(page.straight, opt.binarize, ink);
+  return ink;
 }
 
 // Pictures: components at least picture_size text heights both ways, overlapping ones merged.
@@ -531,16 +758,17 @@ PageLayout analyze_page(const cv::Mat& gray, const LayoutOptions& opt) {
   // final one comes from the ink without rules.
   double h;
   if (std::min(ink.rows, ink.cols) > 1500) {
-    cv::Mat half;
+    thread_local cv::Mat half;
     cv::resize(ink, half, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
-    h = 2 * text_height(components(half > 64), ink.rows);
+    cv::threshold(half, half, 64, 255, cv::THRESH_BINARY);
+    h = 2 * text_height(ink_components(half), ink.rows);
   } else {
-    h = text_height(components(ink), ink.rows);
+    h = text_height(ink_components(ink), ink.rows);
   }
   if (h <= 0) return page;  // blank
   Rules rules;
-  cv::Mat rule_ink = find_tables(ink, h, page.tables, rules, opt.tables);
-  Components raw = components(ink & ~rule_ink);
+  find_tables(ink, h, page.tables, rules, opt.tables);
+  Components raw = ink_components(ink);
   h = std::max(2.0, text_height(raw, ink.rows));
   page.text_height = h;
   page.pictures = find_pictures(raw, h, opt);

@@ -3,6 +3,8 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
+#include <tuple>
 
 #include "infer/layout.h"
 #include "test_infer_fixtures.h"
@@ -227,4 +229,83 @@ TEST(InferLayout, LongRunsEqualTheLineOpeningAwayFromTheBorder) {
   EXPECT_GE(cv::countNonZero(v.col(40)), 111);
   EXPECT_EQ(cv::countNonZero(h), cv::countNonZero(h.rowRange(29, 32)));
   EXPECT_EQ(cv::countNonZero(v), cv::countNonZero(v.col(40)));
+}
+
+TEST(InferLayout, ShrinkAreaIsCvResizeBitForBit) {
+  cv::RNG rng(11);
+  for (int i = 0; i < 60; ++i) {
+    cv::Mat img(rng.uniform(20, 600), rng.uniform(20, 600), CV_8U);
+    if (i % 2) {
+      rng.fill(img, cv::RNG::UNIFORM, 0, 256);  // gray
+    } else {
+      rng.fill(img, cv::RNG::UNIFORM, 0, 100);  // sparse ink
+      img = img < 8;
+    }
+    // Page-like factors, others, and integer ones (OpenCV's fast path).
+    double f = i % 3 == 0   ? 64.0 / std::max(img.cols, img.rows)
+               : i % 3 == 1 ? rng.uniform(0.2, 0.99)
+                            : 1.0 / (1 + i % 4);
+    cv::Mat expected, got;
+    cv::resize(img, expected, cv::Size(), f, f, cv::INTER_AREA);
+    infer::shrink_area(img, f, got);
+    ASSERT_EQ(got.size(), expected.size()) << i;
+    EXPECT_EQ(cv::countNonZero(got != expected), 0) << i << " " << img.size() << " f " << f;
+  }
+}
+
+TEST(InferLayout, InkComponentsAreConnectedComponentsWithStats) {
+  cv::RNG rng(5);
+  for (int i = 0; i < 40; ++i) {
+    cv::Mat page = cv::Mat::zeros(rng.uniform(10, 300), rng.uniform(10, 300), CV_8U);
+    cv::Rect part(rng.uniform(0, 5), rng.uniform(0, 5), page.cols - 5, page.rows - 5);
+    cv::Mat noise(part.size(), CV_8U);
+    rng.fill(noise, cv::RNG::UNIFORM, 0, 100);
+    page(part).setTo(255, noise < rng.uniform(5, 60));
+    cv::Mat labels, stats, centroids;
+    int n = cv::connectedComponentsWithStats(page, labels, stats, centroids, 8, CV_32S);
+    std::vector<std::pair<cv::Rect, int>> expected;
+    for (int k = 1; k < n; ++k)
+      expected.push_back({cv::Rect(stats.at<int>(k, 0), stats.at<int>(k, 1), stats.at<int>(k, 2), stats.at<int>(k, 3)),
+                          stats.at<int>(k, cv::CC_STAT_AREA)});
+    EXPECT_EQ(infer::ink_components(page), expected) << i;
+    EXPECT_EQ(infer::ink_components(page(part), part.tl()), expected) << i;  // a view, ordered as in its page
+  }
+}
+
+TEST(InferLayout, ReusedBuffersGiveTheSameLayout) {
+  // analyze_page keeps page-sized buffers per thread: a page analysed after another of a different size
+  // (with rules: a table at the page's corner, a bar against a rule) comes out as on a fresh thread.
+  PageSpec spec;
+  auto a = rotate_page(make_page(spec), 0.8).image;
+  spec.width = 1300, spec.height = 1500, spec.columns = 1, spec.lines_per_column = 8;
+  cv::Mat b = make_page(spec).image;
+  for (int r = 0; r <= 3; ++r) cv::line(b, {0, 1000 + 80 * r}, {700, 1000 + 80 * r}, cv::Scalar(0), 3);
+  for (int c = 0; c <= 2; ++c) cv::line(b, {350 * c, 1000}, {350 * c, b.rows - 1}, cv::Scalar(0), 3);
+  cv::rectangle(b, cv::Rect(800, 1200, 300, 40), cv::Scalar(0), cv::FILLED);
+  cv::line(b, {800, 1245}, {1250, 1245}, cv::Scalar(0), 2);
+  auto same = [](const infer::PageLayout& x, const infer::PageLayout& y) {
+    ASSERT_EQ(x.angle, y.angle);
+    ASSERT_EQ(x.text_height, y.text_height);
+    ASSERT_EQ(x.lines.size(), y.lines.size());
+    for (size_t i = 0; i < x.lines.size(); ++i) {
+      EXPECT_EQ(x.lines[i].box, y.lines[i].box) << i;
+      EXPECT_EQ(x.lines[i].paragraph, y.lines[i].paragraph) << i;
+      EXPECT_EQ(std::tie(x.lines[i].table, x.lines[i].row, x.lines[i].col),
+                std::tie(y.lines[i].table, y.lines[i].row, y.lines[i].col))
+          << i;
+    }
+    ASSERT_EQ(x.tables.size(), y.tables.size());
+    for (size_t i = 0; i < x.tables.size(); ++i) {
+      EXPECT_EQ(x.tables[i].box, y.tables[i].box);
+      EXPECT_EQ(x.tables[i].rows, y.tables[i].rows);
+      EXPECT_EQ(x.tables[i].cols, y.tables[i].cols);
+    }
+    EXPECT_EQ(x.pictures, y.pictures);
+  };
+  infer::PageLayout fresh_b;
+  std::thread([&] { fresh_b = infer::analyze_page(b.clone()); }).join();
+  EXPECT_EQ(fresh_b.tables.size(), 1u);
+  auto first_a = infer::analyze_page(a.clone());
+  same(infer::analyze_page(b.clone()), fresh_b);
+  same(infer::analyze_page(a.clone()), first_a);
 }

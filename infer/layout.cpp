@@ -690,6 +690,7 @@ cv::Mat straighten(const cv::Mat& gray, const LayoutOptions& opt, PageLayout& pa
   page.angle = std::abs(a) < 0.05 ? 0.0 : std::round(a * 100) / 100;
   if (page.angle == 0) return ink;
   cv::Mat m = cv::getRotationMatrix2D(cv::Point2f(gray.cols / 2.f, gray.rows / 2.f), -page.angle, 1.0);
+  page.straight = cv::Mat();  // a new image: it shared the caller's pixels, which warpAffine would overwrite
   cv::warpAffine(gray, page.straight, m, gray.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   cv::Mat inv;
   cv::invertAffineTransform(m, inv);

@@ -76,8 +76,12 @@ struct AreaWeights {
 void shrink_area(const cv::Mat& src, double f, cv::Mat& dst) {
   const cv::Size size(cv::saturate_cast<int>(src.cols * f), cv::saturate_cast<int>(src.rows * f));
   const double scale = 1.0 / f;
+  if (size.empty()) {  // a sliver (2000 x 1): one pixel at least each way, where cv::resize would throw
+    cv::resize(src, dst, cv::Size(std::max(1, size.width), std::max(1, size.height)), 0, 0, cv::INTER_AREA);
+    return;
+  }
   if (src.type() != CV_8UC1 || scale < 1 || std::abs(scale - cv::saturate_cast<int>(scale)) < DBL_EPSILON ||
-      size == src.size() || size.empty()) {
+      size == src.size()) {
     cv::resize(src, dst, cv::Size(), f, f, cv::INTER_AREA);
     return;
   }

@@ -318,3 +318,15 @@ TEST(InferLayout, ReusedBuffersGiveTheSameLayout) {
   same(infer::analyze_page(b), fresh_b);
   same(infer::analyze_page(a), first_a);
 }
+
+TEST(InferLayout, SliversAndTinyImagesAnalyseWithoutError) {
+  // A scanner's 1-pixel strip or a stray thumbnail: no lines, no exception (cv::resize rejects the empty
+  // size that shrinking such an image to the analysis scale would give).
+  for (cv::Size size : {cv::Size(2000, 1), cv::Size(1, 2000), cv::Size(4000, 3), cv::Size(1, 1), cv::Size(5, 5)})
+    for (int value : {0, 255}) {
+      cv::Mat img(size, CV_8U, cv::Scalar(value));
+      infer::PageLayout layout;
+      EXPECT_NO_THROW(layout = infer::analyze_page(img)) << size << " " << value;
+      EXPECT_TRUE(layout.lines.empty()) << size;
+    }
+}

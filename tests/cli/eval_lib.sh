@@ -1,5 +1,8 @@
 # Shared by the eval CLI tests (sourced): checks on a results database.
 
+# They read the database back with the sqlite3 tool (setup.sh installs it; a bare GPU host lacks it): skip.
+command -v sqlite3 >/dev/null || { echo "SKIP: the sqlite3 command-line tool is not installed"; exit 77; }
+
 # Fails when any run's stored CER, WER, sequence accuracy or 1-NED differs from a recomputation in SQL
 # over its own samples table (scored samples only), or when the database is not in WAL mode.
 eval_check_recompute() {

@@ -1,9 +1,9 @@
 #include "test_infer_fixtures.h"
 #include "core/fs.h"
+#include "datasets/synth_vin.h"
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/freetype.hpp>
@@ -16,10 +16,14 @@ namespace fs = std::filesystem;
 
 static cv::Ptr<cv::freetype::FreeType2> font() {
   static cv::Ptr<cv::freetype::FreeType2> ft = [] {
-    // Debian's copy, or the GPU host's dependency prefix (scripts/gpu-host/build.sh sets OCRKIT_FONTS_DIR).
-    std::string path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-    if (const char* dir = std::getenv("OCRKIT_FONTS_DIR"))
-      if (fs::exists(std::string(dir) + "/truetype/dejavu/DejaVuSans.ttf")) path = std::string(dir) + "/truetype/dejavu/DejaVuSans.ttf";
+    // Where the generators look for fonts (Debian's, or the GPU host's dependency prefix).
+    const std::string file = "/truetype/dejavu/DejaVuSans.ttf";
+    std::string path = "/usr/share/fonts" + file;  // the error names it when no folder has the font
+    for (const auto& dir : default_font_dirs())
+      if (fs::exists(dir + file)) {
+        path = dir + file;
+        break;
+      }
     auto f = cv::freetype::createFreeType2();
     f->loadFontData(path, 0);
     return f;

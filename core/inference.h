@@ -19,7 +19,7 @@ struct InferenceContext {
   Charset charset;
   PreprocessParams preprocess;
   DecodeOptions decode;
-  int max_batch_pixels = 1 << 21;
+  int max_batch_pixels = kCpuBatchPixels;
   RecognitionTimes times;  // accumulated by recognize_crops
   torch::Tensor staging;   // pinned host buffer the GPU batches are assembled in
 };

@@ -195,7 +195,7 @@ Recognizer::Recognizer(const std::string& checkpoint_path, const RecognizerOptio
   impl_->ctx.preprocess = ck.preprocess;
   impl_->ctx.decode = options.use_checkpoint_decode ? DecodeOptions::from_config(ck.config) : options.decode;
   impl_->ctx.max_batch_pixels =
-      options.max_batch_pixels > 0 ? options.max_batch_pixels : rt.device.is_cpu() ? 1 << 21 : 1 << 25;
+      options.max_batch_pixels > 0 ? options.max_batch_pixels : rt.device.is_cpu() ? kCpuBatchPixels : kGpuBatchPixels;
   impl_->config_yaml = ck.config.dump();
   log_line("model", checkpoint_path + ": " + ck.config.get_string("model.arch") + ", " +
                         std::to_string(ck.charset.num_classes() - 1) + " characters, height " +

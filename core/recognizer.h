@@ -13,10 +13,14 @@
 
 namespace ocrkit {
 
+// Input pixels per model call by device: CPU 2 M (cache-sized), GPU 32 M (each call costs ~1 ms of
+// launches and copies however small it is).
+inline constexpr int kCpuBatchPixels = 1 << 21, kGpuBatchPixels = 1 << 25;
+
 struct RecognizerOptions {
   RuntimeRequest runtime;           // device, precision, attention, threads
-  // Lines are grouped by width into model calls of up to this many input pixels; 0 = by device (CPU
-  // 2 M: cache-sized; GPU 32 M: each call costs ~1 ms of launches and copies however small it is).
+  // Lines are grouped by width into model calls of up to this many input pixels; 0 = by device
+  // (kCpuBatchPixels, kGpuBatchPixels).
   int max_batch_pixels = 0;
   bool use_checkpoint_decode = true;  // decode settings (alphabet, length) from the checkpoint's config
   DecodeOptions decode;            // used when use_checkpoint_decode is false

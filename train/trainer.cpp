@@ -233,7 +233,7 @@ TrainSummary train_model(Config config, const TrainOptions& options) {
   log_line("train", std::to_string(n_params) + " parameters (" + config.get_string("model.arch") + "), batch " +
                         std::to_string(batch_size) + ", " + std::to_string(max_steps) + " steps, run dir " + run_dir);
 
-  InferenceContext val_ctx{model, rt, charset, pre, decode, 1 << 21};
+  InferenceContext val_ctx{model, rt, charset, pre, decode, kCpuBatchPixels};
   auto training_meta = [&](const ValResult& v) {
     return nlohmann::json{{"step", step}, {"val_cer", v.cer}, {"val_seq_acc", v.seq_acc}, {"val_items", v.items},
                           {"train_items", train_items}, {"train_data_sha256", data_fingerprint(train_paths)},

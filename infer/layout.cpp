@@ -546,7 +546,7 @@ cv::Mat long_runs(const cv::Mat& ink, int len, bool horizontal) {
 // cv::connectedComponentsWithStats labels 2x2 blocks of the page in raster order, so a component ranks by
 // its first block. Here the components are found from runs joined by a union-find: no label image
 // (35 MB for a page) and no pass over the blank pixels.
-std::vector<std::pair<cv::Rect, int>> ink_components(const cv::Mat& mask, cv::Point origin) {
+Components ink_components(const cv::Mat& mask, cv::Point origin) {
   struct Run {
     int x0, x1, y, parent;
   };
@@ -591,15 +591,13 @@ std::vector<std::pair<cv::Rect, int>> ink_components(const cv::Mat& mask, cv::Po
     st.key = std::min(st.key, key);
   }
   std::sort(stats.begin(), stats.end(), [](const Stats& a, const Stats& b) { return a.key < b.key; });
-  std::vector<std::pair<cv::Rect, int>> out;
+  Components out;
   out.reserve(stats.size());
   for (const Stats& st : stats) out.push_back({cv::Rect(st.x0, st.y0, st.x1 - st.x0, st.y1 - st.y0) + origin, st.area});
   return out;
 }
 
 namespace {
-
-using Components = std::vector<std::pair<cv::Rect, int>>;  // box and pixel count of each ink component
 
 // The x extent [x0, x1) of the rule pixels in one row (empty: x0 >= x1).
 struct Span {

@@ -2,8 +2,6 @@
 
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-global.h>
-#include <poppler/cpp/poppler-image.h>
-#include <poppler/cpp/poppler-page-renderer.h>
 #include <poppler/cpp/poppler-page.h>
 
 #include <algorithm>
@@ -183,10 +181,16 @@ bool ends_with_ci(std::string s, const std::string& suffix) {
 
 bool is_pdf_name(const std::string& p) { return ends_with_ci(p, ".pdf") || ends_with_ci(p, ".pdf.gz"); }
 
-// An opened PDF: the bytes stay alive as long as poppler's document reads from them.
+// An opened PDF: the bytes stay alive as long as poppler's document (text) and the rasterizer (pixels,
+// the same renderer as infer's) read from them.
 struct OpenPdf {
   std::vector<uint8_t> data;
   std::unique_ptr<poppler::document> doc;
+  std::unique_ptr<infer::PdfRasterizer> pixels;  // created on first use (counting pages needs no pixels)
+  infer::PdfRasterizer& rasterizer(const std::string& path) {
+    if (!pixels) pixels = std::make_unique<infer::PdfRasterizer>(path, data.data(), data.size());
+    return *pixels;
+  }
 };
 
 std::unique_ptr<OpenPdf> open_pdf(const std::string& path) {
@@ -330,7 +334,8 @@ class PageHarvester {
  public:
   PageHarvester(const HarvestOptions& o, const Charset& charset) : opt_(o), charset_(charset) {}
 
-  PageResult run(const poppler::document& doc, const PdfPlan& plan, int page_no) {
+  PageResult run(OpenPdf& pdf, const PdfPlan& plan, int page_no) {
+    const poppler::document& doc = *pdf.doc;
     PageResult res;
     uint64_t key = hex_key(plan.sha256);
     res.dpi = opt_.dpi_min + int(mix(opt_.seed, key, uint64_t(page_no), 1) % uint64_t(opt_.dpi_max - opt_.dpi_min + 1));
@@ -351,23 +356,18 @@ class PageHarvester {
     res.text_lines = int64_t(lines.size());
     if (lines.empty()) return res;
 
-    poppler::page_renderer renderer;
-    renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
-    renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
-    renderer.set_image_format(poppler::image::format_gray8);
     poppler::rectf pr = p->page_rect(poppler::crop_box);
     if (double(pr.width()) * pr.height() * s * s > 80e6) {
       res.rejects["page_too_large"] += int64_t(lines.size());
       return res;
     }
-    poppler::image img = renderer.render_page(p.get(), res.dpi, res.dpi);
-    if (!img.is_valid() || img.width() <= 0 || img.height() <= 0) {
-      res.error = "poppler could not render the page";
+    cv::Mat gray;
+    try {
+      gray = pdf.rasterizer(plan.path).render(page_no, res.dpi);
+    } catch (const infer::InputError& e) {
+      res.error = e.what();
       return res;
     }
-    cv::Mat gray =
-        cv::Mat(img.height(), img.width(), CV_8UC1, const_cast<char*>(img.const_data()), size_t(img.bytes_per_row()))
-            .clone();
 
     infer::PageLayout layout = infer::analyze_page(gray);
     // Blank render: a text layer but (almost) no ink, typically non-embedded fonts without substitutes.
@@ -715,7 +715,7 @@ HarvestReport harvest_pdfs(const std::vector<std::string>& pdfs, const std::stri
           open_index = job.pdf;
           open = open_pdf(plans[size_t(job.pdf)].path);
         }
-        r = harvester.run(*open->doc, plans[size_t(job.pdf)], job.page);
+        r = harvester.run(*open, plans[size_t(job.pdf)], job.page);
       } catch (const std::exception& e) {
         r = PageResult();
         r.error = e.what();

@@ -16,11 +16,14 @@
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <poppler/cpp/poppler-document.h>
-#include <poppler/cpp/poppler-global.h>
-#include <poppler/cpp/poppler-image.h>
-#include <poppler/cpp/poppler-page-renderer.h>
-#include <poppler/cpp/poppler-page.h>
+// poppler's own (unstable) API, from libpoppler-private-dev: poppler-cpp has no way to keep the
+// renderer's font caches between pages.
+#include <poppler/ErrorCodes.h>
+#include <poppler/GlobalParams.h>
+#include <poppler/PDFDoc.h>
+#include <poppler/SplashOutputDev.h>
+#include <poppler/Stream.h>
+#include <poppler/splash/SplashBitmap.h>
 
 extern char** environ;
 
@@ -261,49 +264,92 @@ double analysis_scale(int w, int h, const SourceOptions& o) {
 
 std::string page_where(const std::string& path, int page) { return path + " page " + std::to_string(page); }
 
-void ignore_poppler_messages(const std::string&, void*) {}
+void ignore_poppler_messages(ErrorCategory, Goffset, const char*) {}
+
+}  // namespace
+
+struct PdfRasterizer::Impl {
+  std::string path;
+  GlobalParamsIniter params{ignore_poppler_messages};  // poppler's global state, reference-counted
+  std::unique_ptr<PDFDoc> doc;
+  // No paper colour: Splash then leaves coverage in the alpha plane instead of compositing the page
+  // in its generic (slow) per-pixel loop; render() composites onto white itself.
+  SplashOutputDev splash{splashModeMono8, 4, false, nullptr, true, splashThinLineDefault};
+  bool started = false;
+};
+
+PdfRasterizer::PdfRasterizer(const std::string& path, const uint8_t* data, size_t size) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  if (size > size_t(INT_MAX)) throw InputError(path + ": PDF too large");
+  auto* stream = new MemStream(reinterpret_cast<const char*>(data), 0, Goffset(size), Object(objNull));
+  impl_->doc = std::make_unique<PDFDoc>(stream);  // owns the stream
+  if (!impl_->doc->isOk()) {
+    if (impl_->doc->getErrorCode() == errEncrypted) throw InputError(path + ": encrypted PDF (a password is required)");
+    throw InputError(path + ": cannot open PDF (corrupt, truncated or not a PDF)");
+  }
+  if (impl_->doc->getNumPages() <= 0) throw InputError(path + ": PDF has no pages");
+  impl_->splash.setFontAntialias(true);
+  impl_->splash.setVectorAntialias(true);
+  impl_->splash.setFreeTypeHinting(false, false);
+}
+
+PdfRasterizer::~PdfRasterizer() = default;
+
+int PdfRasterizer::page_count() const { return impl_->doc->getNumPages(); }
+
+cv::Size2d PdfRasterizer::page_size(int page) const {
+  if (page < 1 || page > page_count()) throw InputError(page_where(impl_->path, page) + ": no such page");
+  cv::Size2d size(impl_->doc->getPageCropWidth(page), impl_->doc->getPageCropHeight(page));
+  if (impl_->doc->getPageRotate(page) % 180 != 0) std::swap(size.width, size.height);
+  return size;
+}
+
+cv::Mat PdfRasterizer::render(int page, double dpi) {
+  if (page < 1 || page > page_count()) throw InputError(page_where(impl_->path, page) + ": no such page");
+  if (!impl_->started) {
+    impl_->splash.startDoc(impl_->doc.get());  // creates the font engine, kept for every later page
+    impl_->started = true;
+  }
+  impl_->doc->displayPageSlice(&impl_->splash, page, dpi, dpi, 0, /*useMediaBox=*/false, /*crop=*/true,
+                               /*printing=*/false, -1, -1, -1, -1);
+  SplashBitmap* bitmap = impl_->splash.getBitmap();
+  if (!bitmap || bitmap->getWidth() <= 0 || bitmap->getHeight() <= 0 || !bitmap->getAlphaPtr())
+    throw InputError(page_where(impl_->path, page) + ": poppler could not render the page");
+  // Coverage over white paper, with Splash's own rounding (div255 of its compositeBackground).
+  cv::Mat gray(bitmap->getHeight(), bitmap->getWidth(), CV_8UC1);
+  for (int y = 0; y < gray.rows; ++y) {
+    const uint8_t* ink = bitmap->getDataPtr() + size_t(y) * size_t(bitmap->getRowSize());
+    const uint8_t* alpha = bitmap->getAlphaPtr() + size_t(y) * size_t(bitmap->getAlphaRowSize());
+    uint8_t* out = gray.ptr<uint8_t>(y);
+    for (int x = 0; x < gray.cols; ++x) {
+      const unsigned v = (255u - alpha[x]) * 255u + unsigned(alpha[x]) * ink[x];
+      out[x] = uint8_t((v + (v >> 8) + 0x80) >> 8);
+    }
+  }
+  return gray;
+}
+
+namespace {
 
 class PdfDocument : public Document {
  public:
   PdfDocument(std::string path, const SourceOptions& o, std::vector<uint8_t> data)
-      : path_(std::move(path)), opt_(o), data_(std::move(data)) {
-    static std::once_flag quiet;
-    std::call_once(quiet, [] { poppler::set_debug_error_function(ignore_poppler_messages, nullptr); });
-    if (data_.size() > size_t(INT_MAX)) throw InputError(path_ + ": PDF too large");
-    doc_.reset(poppler::document::load_from_raw_data(reinterpret_cast<const char*>(data_.data()), int(data_.size())));
-    if (!doc_) throw InputError(path_ + ": cannot open PDF (corrupt, truncated or not a PDF)");
-    if (doc_->is_locked()) throw InputError(path_ + ": encrypted PDF (a password is required)");
-    if (doc_->pages() <= 0) throw InputError(path_ + ": PDF has no pages");
-  }
-  int page_count() const override { return doc_->pages(); }
+      : path_(std::move(path)), opt_(o), data_(std::move(data)), pdf_(path_, data_.data(), data_.size()) {}
+  int page_count() const override { return pdf_.page_count(); }
   bool is_pdf() const override { return true; }
 
   PageImage render(int page) override {
-    std::unique_ptr<poppler::page> p(page >= 1 && page <= page_count() ? doc_->create_page(page - 1) : nullptr);
-    if (!p) throw InputError(page_where(path_, page) + ": cannot read the page");
-    poppler::rectf r = p->page_rect(poppler::crop_box);
-    double wpt = r.width(), hpt = r.height();
-    auto o = p->orientation();
-    if (o == poppler::page::landscape || o == poppler::page::seascape) std::swap(wpt, hpt);
+    if (page < 1 || page > page_count()) throw InputError(page_where(path_, page) + ": cannot read the page");
+    cv::Size2d pt = pdf_.page_size(page);
     PageImage out;
     out.page = page;
     out.dpi = opt_.dpi;
-    out.width = int(std::lround(wpt * opt_.dpi / 72.0));
-    out.height = int(std::lround(hpt * opt_.dpi / 72.0));
+    out.width = int(std::lround(pt.width * opt_.dpi / 72.0));
+    out.height = int(std::lround(pt.height * opt_.dpi / 72.0));
     if (out.width <= 0 || out.height <= 0 || out.width > 1'000'000 || out.height > 1'000'000)
-      throw InputError(page_where(path_, page) + ": unusable page size " + std::to_string(wpt) + "x" + std::to_string(hpt) + " pt");
+      throw InputError(page_where(path_, page) + ": unusable page size " + std::to_string(pt.width) + "x" + std::to_string(pt.height) + " pt");
     // Render directly at the analysis resolution instead of rendering big and shrinking.
-    double s = analysis_scale(out.width, out.height, opt_);
-    poppler::page_renderer renderer;
-    renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
-    renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
-    renderer.set_image_format(poppler::image::format_gray8);
-    double res = opt_.dpi * s;
-    poppler::image img = renderer.render_page(p.get(), res, res);
-    if (!img.is_valid() || img.width() <= 0 || img.height() <= 0)
-      throw InputError(page_where(path_, page) + ": poppler could not render the page");
-    cv::Mat view(img.height(), img.width(), CV_8UC1, const_cast<char*>(img.const_data()), size_t(img.bytes_per_row()));
-    out.gray = view.clone();
+    out.gray = pdf_.render(page, opt_.dpi * analysis_scale(out.width, out.height, opt_));
     out.scale = double(out.gray.cols) / out.width;
     return out;
   }
@@ -312,7 +358,7 @@ class PdfDocument : public Document {
   std::string path_;
   SourceOptions opt_;
   std::vector<uint8_t> data_;  // the (gunzipped) file: poppler reads from it for the document's lifetime
-  std::unique_ptr<poppler::document> doc_;
+  PdfRasterizer pdf_;
 };
 
 class ImageDocument : public Document {

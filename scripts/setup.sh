@@ -8,7 +8,8 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config
   libtorch-dev libopenblas0-pthread          # libtorch 1.13 CPU; OpenBLAS instead of the reference BLAS (20x sgemm)
   libopencv-dev libopencv-contrib-dev        # imgcodecs, imgproc, freetype (text rendering for synthesis)
-  libpoppler-cpp-dev libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev libicu-dev
+  libpoppler-cpp-dev libpoppler-private-dev  # text layer (cpp API); rendering through poppler's own API
+  libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev libicu-dev
   libgtest-dev libgmock-dev sqlite3
   fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-liberation2 fonts-urw-base35 fonts-freefont-ttf fonts-ocr-b fonts-b612 fonts-opendin
   tesseract-ocr tesseract-ocr-eng poppler-utils  # the peer we compare with, and pdftotext for benches

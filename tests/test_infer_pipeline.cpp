@@ -7,6 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <poppler/cpp/poppler-document.h>
+#include <poppler/cpp/poppler-image.h>
+#include <poppler/cpp/poppler-page-renderer.h>
+#include <poppler/cpp/poppler-page.h>
 #include <regex>
 
 #include "core/log.h"
@@ -167,6 +171,54 @@ TEST(InferPages, PdfRendersAtDpiAndHonoursLimits) {
   EXPECT_EQ(half.gray.rows, 825);
   EXPECT_NEAR(half.scale, 0.5, 0.01);
   EXPECT_THROW(doc->render(3), infer::InputError);
+}
+
+// A page of text, rules and a grey box, and the same page rotated by /Rotate 90.
+std::string text_and_graphics_pdf() {
+  const std::string content =
+      "0.4 w 72 700 m 540 700 l S 1.5 w 72 640 m 540 652 l S 0.6 g 100 500 200 40 re f 0 g\n"
+      "BT /F1 13 Tf 15 TL 72 600 Td (Glyph caches: the same text twice, 0123456789.) Tj T* "
+      "(Glyph caches: the same text twice, 0123456789.) Tj ET\n"
+      "BT /F1 7 Tf 1 0 0.2 1 72 560 Tm (small slanted text, anti-aliased edges) Tj ET";
+  const std::string stream = "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream";
+  const std::string page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
+                           "/Resources << /Font << /F1 6 0 R >> >>";
+  return assemble_pdf({"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+                       page + " >>", page + " /Rotate 90 /CropBox [20 30 600 760] >>", stream,
+                       "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"});
+}
+
+TEST(InferPages, RasterizerIsPopplerCppsRendererBitForBit) {
+  // Harvested training crops were rendered by poppler-cpp's page_renderer: pages read by infer must
+  // keep those pixels, whatever the order of pages and the state of the kept glyph caches.
+  const std::string bytes = text_and_graphics_pdf();
+  const std::vector<uint8_t> data(bytes.begin(), bytes.end());
+  infer::PdfRasterizer rasterizer("graphics.pdf", data.data(), data.size());
+  std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(bytes.data(), int(bytes.size())));
+  ASSERT_TRUE(doc);
+  ASSERT_EQ(rasterizer.page_count(), 2);
+  EXPECT_EQ(rasterizer.page_size(1), cv::Size2d(612, 792));
+  EXPECT_EQ(rasterizer.page_size(2), cv::Size2d(730, 580));  // crop box, turned
+  for (int page : {1, 2, 1, 2}) {
+    for (double dpi : {72.0, 150.0, 211.5}) {
+      std::unique_ptr<poppler::page> p(doc->create_page(page - 1));
+      poppler::page_renderer renderer;
+      renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
+      renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
+      renderer.set_image_format(poppler::image::format_gray8);
+      poppler::image img = renderer.render_page(p.get(), dpi, dpi);
+      cv::Mat expected(img.height(), img.width(), CV_8UC1, const_cast<char*>(img.const_data()), size_t(img.bytes_per_row()));
+      cv::Mat got = rasterizer.render(page, dpi);
+      ASSERT_EQ(got.size(), expected.size()) << "page " << page << " at " << dpi << " dpi";
+      EXPECT_EQ(cv::norm(got, expected, cv::NORM_INF), 0) << "page " << page << " at " << dpi << " dpi";
+      // Not a blank page: anti-aliased grey levels, not only black and white.
+      std::vector<int> levels(256);
+      for (auto it = got.begin<uint8_t>(); it != got.end<uint8_t>(); ++it) levels[*it] = 1;
+      EXPECT_GT(std::count(levels.begin(), levels.end(), 1), 40);
+    }
+  }
+  EXPECT_THROW(rasterizer.render(3, 72), infer::InputError);
+  EXPECT_THROW(infer::PdfRasterizer("junk.pdf", data.data(), 100), infer::InputError);
 }
 
 TEST(InferPipeline, PdfLinesFoundAndRoutedBackAcrossBatches) {

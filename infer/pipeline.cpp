@@ -319,8 +319,10 @@ class Runner {
     int jobs = opt_.jobs > 0 ? opt_.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
     jobs = std::min<int>(jobs, int(tasks_.size()));
     // Pages analysed ahead of the recognition thread: enough to keep every worker busy through a
-    // recognition call (a page in waiting holds only its prepared lines, a few MB).
-    window_ = size_t(std::max(8, 4 * jobs));
+    // recognition call (a page in waiting holds only its prepared lines, a few MB). take() widens it
+    // to two batches' worth of pages once it knows the lines per page: with large GPU batches (4096
+    // lines, ~60 pages) a fixed window had the workers wait while a batch was recognised.
+    window_ = min_window_ = size_t(std::max(8, 4 * jobs));
     ready_.assign(tasks_.size(), std::nullopt);
     Progress progress("infer", int64_t(tasks_.size()), "page");
     std::vector<std::thread> threads;
@@ -368,7 +370,15 @@ class Runner {
       return;
     }
     pending_lines_ += w.layout.lines.size();
+    taken_lines_ += w.layout.lines.size();
+    ++taken_pages_;
     pending_.push_back(std::move(w));
+    const size_t lines_per_page = std::max<size_t>(1, taken_lines_ / taken_pages_);
+    const size_t window =
+        std::clamp(2 * size_t(std::max(1, opt_.batch_size)) / lines_per_page, min_window_, std::max<size_t>(min_window_, 256));
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (window > window_) space_.notify_all();
+    window_ = window;
   }
 
   void page_failed(DocState& d, int page, const std::string& reason) {
@@ -527,7 +537,8 @@ class Runner {
   std::mutex mutex_;
   std::condition_variable filled_, space_;
   std::vector<std::optional<PageWork>> ready_;
-  size_t next_task_ = 0, taken_ = 0, window_ = 4;
+  size_t next_task_ = 0, taken_ = 0, window_ = 4, min_window_ = 4;
+  size_t taken_pages_ = 0, taken_lines_ = 0;  // analysed pages received so far, and their lines
   bool stop_ = false;
   // Pages waiting for the next recognize() call.
   std::vector<PageWork> pending_;

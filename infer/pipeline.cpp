@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
@@ -147,6 +148,13 @@ struct PageWork {
 struct Task {
   int doc;
   int page;
+};
+
+// Pages recognised together (in task order), with the results of their lines in order.
+struct Batch {
+  std::vector<PageWork> pages;
+  std::vector<LineResult> results;
+  std::string failure;  // non-empty: recognition failed and every page of the batch with it
 };
 
 // A document being assembled: outputs are written once every selected page is in.
@@ -328,6 +336,15 @@ class Runner {
     std::vector<std::thread> threads;
     if (opt_.progress) progress.update(0);
     for (int j = 0; j < jobs; ++j) threads.emplace_back([this] { worker(); });
+    std::thread finishing([this] { finisher(); });
+    auto stop_finisher = [&] {
+      {
+        std::lock_guard<std::mutex> lock(finish_mutex_);
+        finish_closed_ = true;
+        finish_ready_.notify_all();
+      }
+      finishing.join();
+    };
     try {
       for (size_t idx = 0; idx < tasks_.size(); ++idx) {
         PageWork w;
@@ -352,21 +369,23 @@ class Runner {
         space_.notify_all();
       }
       for (auto& t : threads) t.join();
+      stop_finisher();
       throw;
     }
     for (auto& t : threads) t.join();
+    stop_finisher();
+    if (finisher_error_) std::rethrow_exception(finisher_error_);
     if (opt_.progress) progress.finish();
     finish_docs();
   }
 
   // A page arrives from the workers (in task order).
   void take(PageWork w) {
-    DocState& d = docs_[size_t(w.doc)];
     summary_.render_seconds += w.render_seconds;
     summary_.layout_seconds += w.layout_seconds;
     summary_.prepare_seconds += w.prepare_seconds;
-    if (!w.error.empty()) {
-      page_failed(d, w.image.page, w.error);
+    if (!w.error.empty()) {  // goes through the finisher with the pages around it, in order
+      pending_.push_back(std::move(w));
       return;
     }
     pending_lines_ += w.layout.lines.size();
@@ -389,32 +408,68 @@ class Runner {
     ++summary_.pages_failed;
   }
 
-  // Recognises every pending line in one call, then completes the pending pages and finished documents.
+  // Recognises every pending line in one call and hands the pages with their results to the finisher
+  // thread, which assembles and writes them while the next batch is gathered and recognised (writing
+  // on this thread had the GPU wait for it).
   void flush() {
+    Batch batch;
     std::vector<PreparedLine> lines;
     for (auto& w : pending_)
       for (auto& l : w.lines) lines.push_back(std::move(l));
-    std::vector<LineResult> results;
-    std::string failure;
     if (!lines.empty()) {
       auto t0 = Clock::now();
       try {
-        results = recognizer_.recognize(lines);
-        if (results.size() != lines.size())
-          failure = "recognizer returned " + std::to_string(results.size()) + " results for " + std::to_string(lines.size()) + " lines";
+        batch.results = recognizer_.recognize(lines);
+        if (batch.results.size() != lines.size())
+          batch.failure = "recognizer returned " + std::to_string(batch.results.size()) + " results for " + std::to_string(lines.size()) + " lines";
       } catch (const std::exception& e) {
-        failure = std::string("recognition failed: ") + e.what();
+        batch.failure = std::string("recognition failed: ") + e.what();
       }
       summary_.recognize_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
     }
+    batch.pages = std::move(pending_);
+    pending_.clear();
+    pending_lines_ = 0;
+    std::unique_lock<std::mutex> lock(finish_mutex_);
+    finish_space_.wait(lock, [&] { return finish_queue_.size() < 2 || finisher_failed_; });  // bounds the memory held
+    if (finisher_failed_) std::rethrow_exception(finisher_error_);
+    finish_queue_.push_back(std::move(batch));
+    finish_ready_.notify_one();
+  }
+
+  // The finisher thread: pages of recognised batches -> page results -> written documents, in order.
+  void finisher() {
+    for (;;) {
+      Batch batch;
+      {
+        std::unique_lock<std::mutex> lock(finish_mutex_);
+        finish_ready_.wait(lock, [&] { return !finish_queue_.empty() || finish_closed_; });
+        if (finish_queue_.empty()) return;
+        batch = std::move(finish_queue_.front());
+        finish_queue_.pop_front();
+        finish_space_.notify_one();
+      }
+      try {
+        complete(batch);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(finish_mutex_);
+        finisher_error_ = std::current_exception();
+        finisher_failed_ = true;
+        finish_space_.notify_all();
+        return;
+      }
+    }
+  }
+
+  void complete(Batch& batch) {
     size_t k = 0;
-    for (auto& w : pending_) {
+    for (auto& w : batch.pages) {
       DocState& d = docs_[size_t(w.doc)];
-      if (!failure.empty()) {
-        page_failed(d, w.image.page, failure);
+      if (!w.error.empty() || !batch.failure.empty()) {
+        page_failed(d, w.image.page, w.error.empty() ? batch.failure : w.error);
         continue;
       }
-      d.result.pages.push_back(assemble(w, results, k));
+      d.result.pages.push_back(assemble(w, batch.results, k));
       ++d.received;
       ++summary_.pages;
       summary_.lines += int64_t(w.layout.lines.size());
@@ -426,8 +481,6 @@ class Runner {
         }
       }
     }
-    pending_.clear();
-    pending_lines_ = 0;
     finish_docs();
   }
 
@@ -543,6 +596,12 @@ class Runner {
   // Pages waiting for the next recognize() call.
   std::vector<PageWork> pending_;
   size_t pending_lines_ = 0;
+  // Recognised batches on their way to the finisher thread.
+  std::mutex finish_mutex_;
+  std::condition_variable finish_ready_, finish_space_;
+  std::deque<Batch> finish_queue_;
+  bool finish_closed_ = false, finisher_failed_ = false;
+  std::exception_ptr finisher_error_;
 };
 
 }  // namespace

@@ -88,6 +88,18 @@ static bool monospace_line(const std::vector<TextWord>& words, const std::vector
   return mono > prop;
 }
 
+// Whether one of two overlapping words is a single letter set smaller and raised to the other's top,
+// kerned into it: the A of the LaTeX logo ("L" "A" "TEX" read "LATEX"). Accents placed over a letter
+// come in the letter's own size (text boxes span the font's height, not the glyph's ink) and do not
+// match, so lines with those stay rejected as overlapping.
+static bool raised_small_letter(const TextWord& p, const TextWord& w) {
+  auto small_on_top = [](const TextWord& small, const TextWord& big) {
+    return utf8_chars_or_empty(small.text) == 1 && small.box.height <= 0.8 * big.box.height &&
+           std::abs(small.box.y - big.box.y) <= 0.15 * big.box.height;
+  };
+  return small_on_top(p, w) || small_on_top(w, p);
+}
+
 // Whether a space separates word p from the next word w on a line.
 static bool space_between(const TextWord& p, const TextWord& w, bool monospace, const GroupOptions& o) {
   double gap = w.box.x - (p.box.x + p.box.width);
@@ -154,7 +166,7 @@ std::vector<TextLine> group_text_lines(const std::vector<TextWord>& words, const
           bool duplicate = p.text == w.text && std::abs(p.box.x - w.box.x) < 0.2 * w.box.height &&
                            std::abs(p.box.y - w.box.y) < 0.2 * w.box.height;
           if (duplicate) continue;
-          t.overlapping = true;
+          if (!raised_small_letter(p, w)) t.overlapping = true;
         }
         if (space_between(p, w, mono, o)) raw += ' ';
       }

@@ -116,6 +116,27 @@ TEST(HarvestText, GroupsWordsIntoLinesWithoutCrossingColumns) {
   EXPECT_EQ(lines[3].text, "x");
 }
 
+TEST(HarvestText, LatexLogoIsOneWordButOverlappingLettersStayRejected) {
+  // Boxes as poppler gives them for "in \LaTeX." at 10 pt: the A is a smaller letter raised to the
+  // top of the L and kerned into it, T kerned back under the A.
+  std::vector<TextWord> words = {{"in", cv::Rect2d(215.55, 336.97, 7.68, 7.96), true},
+                                 {"L", cv::Rect2d(226.19, 336.97, 5.76, 7.96), true},
+                                 {"A", cv::Rect2d(228.63, 337.00, 5.36, 5.31), true},
+                                 {"TEX.", cv::Rect2d(232.60, 336.97, 19.71, 9.89), true}};
+  auto lines = group_text_lines(words);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].text, "in LATEX.");
+  EXPECT_FALSE(lines[0].overlapping);
+  // The same overlap between letters of one size (text printed over text, accents as separate glyphs)
+  // is still flagged, and so is a small letter that is not at the top (a subscript).
+  for (const cv::Rect2d& second : {cv::Rect2d(228.63, 336.97, 5.36, 7.96), cv::Rect2d(228.63, 340.0, 5.36, 5.31)}) {
+    std::vector<TextWord> other = {{"L", cv::Rect2d(226.19, 336.97, 5.76, 7.96), true}, {"A", second, true}};
+    auto l = group_text_lines(other);
+    ASSERT_EQ(l.size(), 1u);
+    EXPECT_TRUE(l[0].overlapping) << second;
+  }
+}
+
 TEST(Harvest, TwoColumnPdfGivesItsLinesAndSkipsACorruptPdf) {
   std::string dir = temp_dir("two_columns");
   write_file_atomically(dir + "/in/a.pdf", make_pdf(two_columns()));

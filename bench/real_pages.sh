@@ -4,7 +4,9 @@
 # against the PDF's text layer (lines matched by box overlap) and pages/s on this machine, into
 # OUT/results.md (with commit and hardware).
 #
-# Usage: bench/real_pages.sh [-m CKPT] [-n PAGES] [-o OUT] [-j JOBS] [-d] [PDF ...]
+# Usage: bench/real_pages.sh [-m CKPT] [-n PAGES] [-o OUT] [-j JOBS] [-d] [-s visual|text] [PDF ...]
+#   -s  spaces in the truth: visual (default) where the page shows a gap between pdftotext's words, as
+#       harvest labels training lines; text: at every pdftotext word break
 #   -d  scan-like degradation of every page before both engines read it (ImageMagick): rotation 0.3
 #       degrees about the centre, Gaussian blur sigma 0.8, Gaussian noise, JPEG quality 40.
 #   Without PDFs it fetches debian-refcard, packaging-tutorial and debmake-doc with `apt-get download`
@@ -19,15 +21,17 @@ PAGES=20
 OUT=${TMPDIR:-/tmp}/ocrkit-real-pages
 JOBS=$(nproc)
 DEGRADE=0
+SPACES=visual
 CONVERT=$(command -v convert-im6.q16 || command -v convert || true)  # ImageMagick, for -d
-while getopts "m:n:o:j:d" opt; do
+while getopts "m:n:o:j:ds:" opt; do
   case $opt in
     m) MODEL=$OPTARG ;;
     n) PAGES=$OPTARG ;;
     o) OUT=$OPTARG ;;
     j) JOBS=$OPTARG ;;
     d) DEGRADE=1 ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    s) SPACES=$OPTARG ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -77,9 +81,10 @@ ls "$OUT"/pages/*.png | xargs -P "$JOBS" -I{} sh -c \
 t2=$(date +%s.%N)
 
 # 3. CER against the text layer, lines matched by box overlap.
-DEGRADE=$DEGRADE python3 - "$OUT" "$count" "$t0" "$t1" "$t2" "$MODEL" "$ROOT" <<'PY'
+DEGRADE=$DEGRADE SPACES=$SPACES python3 - "$OUT" "$count" "$t0" "$t1" "$t2" "$MODEL" "$ROOT" <<'PY'
 import glob, html, json, os, re, statistics, subprocess, sys, unicodedata
 out, n, t0, t1, t2, model, root = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:6]), sys.argv[6], sys.argv[7]
+SPACES = os.environ.get("SPACES", "visual")
 S = 300 / 72
 
 def norm(s):
@@ -94,11 +99,22 @@ def edit(a, b):
         prev = cur
     return prev[-1]
 
+BOX = r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</'
+
 def truth_lines(path):
+    """pdftotext's lines; its words are joined by a space only where the page shows one: a gap of more
+    than 0.1 of the smaller word's height, harvest's rule for the training labels (`--spaces text`:
+    pdftotext's own word breaks, which also split touching glyphs of other sizes or fonts: "L A TEX" for
+    the LaTeX logo, "hand. 7" for a footnote mark, "dbx ," after typewriter text)."""
     lines = []
-    for m in re.finditer(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>', open(path).read(), re.S):
-        words = [html.unescape(w) for w in re.findall(r"<word[^>]*>(.*?)</word>", m.group(5), re.S)]
-        lines.append(([float(m.group(i)) * S for i in range(1, 5)], norm(" ".join(words))))
+    for m in re.finditer(r"<line " + BOX + "line>", open(path).read(), re.S):
+        text, prev = "", None
+        for w in re.finditer(r"<word " + BOX + "word>", m.group(5), re.S):
+            x0, y0, x1, y1 = (float(w.group(i)) for i in range(1, 5))
+            space = prev is not None and (SPACES == "text" or x0 - prev[0] > 0.1 * min(y1 - y0, prev[1]))
+            text += (" " if space else "") + html.unescape(w.group(5))
+            prev = (x1, y1 - y0)
+        lines.append(([float(m.group(i)) * S for i in range(1, 5)], norm(text)))
     return [l for l in lines if l[1]]
 
 def ocrkit_lines(path):
@@ -152,7 +168,7 @@ for engine, reader, ext, secs in (("ocrkit", ocrkit_lines, ".json", t1 - t0), ("
 commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip() or "uncommitted"
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 variant = "degraded (rotation 0.3 deg, blur 0.8, noise, JPEG 40)" if os.environ.get("DEGRADE") == "1" else "clean"
-md = [f"# Real pages: {n} pages at 300 dpi, {variant}", "", f"commit {commit}, model {model}, {os.cpu_count()} x {cpu}", "",
+md = [f"# Real pages: {n} pages at 300 dpi, {variant}", "", f"commit {commit}, model {model}, {os.cpu_count()} x {cpu}, truth spaces: {SPACES}", "",
       "| engine | truth chars | CER | median page CER | pages/s | pages without output |", "|---|---|---|---|---|---|"]
 md += [f"| {e} | {c} | {cer:.4f} | {med:.4f} | {r:.2f} | {m} |" for e, c, cer, med, r, m in rows]
 if rows[1][4] > 0: md += ["", f"ocrkit / tesseract pages/s: {rows[0][4] / rows[1][4]:.2f}x"]

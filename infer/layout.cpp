@@ -155,6 +155,51 @@ void shrink_area(const cv::Mat& src, double f, cv::Mat& dst) {
 
 namespace {
 
+// The histogram of an 8-bit image. Paper is mostly pure white: eight 255s at once are counted together.
+std::array<int, 256> gray_histogram(const cv::Mat& gray) {
+  std::array<int, 256 * 4> h4{};  // four histograms: neighbouring pixels often share a value
+  int white = 0;
+  for (int y = 0; y < gray.rows; ++y) {
+    const uint8_t* p = gray.ptr<uint8_t>(y);
+    int x = 0;
+    for (; x + 8 <= gray.cols; x += 8) {
+      uint64_t w;
+      std::memcpy(&w, p + x, 8);
+      if (w == ~uint64_t(0)) {
+        white += 8;
+        continue;
+      }
+      for (int j = 0; j < 8; ++j) ++h4[size_t((j & 3) * 256 + p[x + j])];
+    }
+    for (; x < gray.cols; ++x) ++h4[p[x]];
+  }
+  std::array<int, 256> h;
+  for (size_t v = 0; v < 256; ++v) h[v] = h4[v] + h4[256 + v] + h4[512 + v] + h4[768 + v];
+  h[255] += white;
+  return h;
+}
+
+// Otsu's threshold of a histogram of n pixels: OpenCV's getThreshVal_Otsu_8u (thresh.cpp), the same
+// double arithmetic in the same order, so the same value.
+int otsu_threshold(const std::array<int, 256>& h, int n) {
+  double mu = 0, scale = 1. / n;
+  for (int i = 0; i < 256; ++i) mu += i * double(h[size_t(i)]);
+  mu *= scale;
+  double mu1 = 0, q1 = 0, max_sigma = 0;
+  int max_val = 0;
+  for (int i = 0; i < 256; ++i) {
+    const double p_i = h[size_t(i)] * scale;
+    mu1 *= q1;
+    q1 += p_i;
+    const double q2 = 1. - q1;
+    if (std::min(q1, q2) < FLT_EPSILON || std::max(q1, q2) > 1. - FLT_EPSILON) continue;
+    mu1 = (mu1 + i * p_i) / q1;
+    const double mu2 = (mu - q1 * mu1) / q2, sigma = q1 * q2 * (mu1 - mu2) * (mu1 - mu2);
+    if (sigma > max_sigma) max_sigma = sigma, max_val = i;
+  }
+  return max_val;
+}
+
 // binarize() into ink (analyze_page keeps one buffer per thread).
 void binarize_to(const cv::Mat& gray, const std::string& method, cv::Mat& ink) {
   if (method == "sauvola" || (method == "auto" && uneven_background(gray))) {
@@ -170,10 +215,17 @@ void binarize_to(const cv::Mat& gray, const std::string& method, cv::Mat& ink) {
     ink = g < thr;
     // Flat white areas: Sauvola's threshold sits just below the background; keep only clear ink.
     ink &= g < (mean - 8);
-  } else {
-    cv::threshold(gray, ink, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+    if (cv::countNonZero(ink) > int(ink.total() / 2)) cv::bitwise_not(ink, ink);  // light text on dark
+    return;
   }
-  if (cv::countNonZero(ink) > int(ink.total() / 2)) cv::bitwise_not(ink, ink);  // light text on dark
+  // Otsu: ink is gray <= t. One pass makes the histogram, which gives t (as cv::threshold's Otsu finds it)
+  // and the ink count (no countNonZero), so the light-on-dark flip is thresholded directly.
+  std::array<int, 256> h = gray_histogram(gray);
+  const int t = otsu_threshold(h, int(gray.total()));
+  int ink_count = 0;
+  for (int v = 0; v <= t; ++v) ink_count += h[size_t(v)];
+  const bool flip = ink_count > int(gray.total() / 2);  // light text on dark
+  cv::threshold(gray, ink, t, 255, flip ? cv::THRESH_BINARY : cv::THRESH_BINARY_INV);
 }
 
 }  // namespace

@@ -244,7 +244,12 @@ TEST(InferLayout, ShrinkAreaIsCvResizeBitForBit) {
   cv::RNG rng(11);
   for (int i = 0; i < 60; ++i) {
     cv::Mat img(rng.uniform(20, 600), rng.uniform(20, 600), CV_8U);
-    if (i % 2) {
+    if (i % 4 == 1) {  // white paper with a few gray blocks (columns of pure white take a shortcut)
+      img.setTo(255);
+      for (int k = 0; k < 3; ++k)
+        img(cv::Rect(rng.uniform(0, img.cols), rng.uniform(0, img.rows), 8, 8) & cv::Rect(cv::Point(), img.size())) =
+            rng.uniform(0, 255);
+    } else if (i % 2) {
       rng.fill(img, cv::RNG::UNIFORM, 0, 256);  // gray
     } else {
       rng.fill(img, cv::RNG::UNIFORM, 0, 100);  // sparse ink
@@ -259,6 +264,28 @@ TEST(InferLayout, ShrinkAreaIsCvResizeBitForBit) {
     infer::shrink_area(img, f, got);
     ASSERT_EQ(got.size(), expected.size()) << i;
     EXPECT_EQ(cv::countNonZero(got != expected), 0) << i << " " << img.size() << " f " << f;
+  }
+}
+
+TEST(InferLayout, OtsuBinarizeIsCvThreshold) {
+  // binarize finds Otsu's threshold from its own histogram; it must be cv::threshold's.
+  cv::RNG rng(11);
+  for (int i = 0; i < 400; ++i) {
+    cv::Mat img(rng.uniform(1, 80), rng.uniform(1, 80), CV_8U);
+    if (i % 4 == 0) {
+      rng.fill(img, cv::RNG::UNIFORM, 0, 256);
+    } else if (i % 4 == 1) {  // a narrow range
+      const int a = rng.uniform(0, 250);
+      rng.fill(img, cv::RNG::UNIFORM, a, a + rng.uniform(1, 6));
+    } else {  // white paper with some ink, or its negative
+      img.setTo(255);
+      for (int k = rng.uniform(0, 60); k-- > 0;) img.at<uint8_t>(rng.uniform(0, img.rows), rng.uniform(0, img.cols)) = uint8_t(rng.uniform(0, 256));
+      if (i % 4 == 3) img = 255 - img;
+    }
+    cv::Mat expected;
+    cv::threshold(img, expected, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+    if (cv::countNonZero(expected) > int(expected.total() / 2)) cv::bitwise_not(expected, expected);
+    EXPECT_EQ(cv::countNonZero(infer::binarize(img, "otsu") != expected), 0) << i;
   }
 }
 

@@ -477,8 +477,8 @@ std::string format_rows(const std::vector<Row>& rows, const std::string& format)
   }
   out += "\n" + rule + "\n";
   for (const auto& r : rows) {
-    out += "| " + r.command + " | " + fs::path(r.target).filename().string() + " | " + r.device + " | " +
-           std::to_string(r.batch_size) + " |";
+    out += "| " + eval::md_cell(r.command) + " | " + eval::md_cell(fs::path(r.target).filename().string()) + " | " +
+           eval::md_cell(r.device) + " | " + std::to_string(r.batch_size) + " |";
     for (const auto& f : figs) {
       std::string v = value(r, f);
       out += " " + (v.empty() ? std::string("-") : v) + " |";

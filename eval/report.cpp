@@ -87,13 +87,13 @@ const std::vector<Column>& columns() {
   return cols;
 }
 
+}  // namespace
+
 std::string md_cell(const std::string& s) {
   std::string out;
   for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
   return out;
 }
-
-}  // namespace
 
 size_t display_chars(const std::string& s) { return valid_utf8(s) ? utf8_to_u32(s).size() : s.size(); }
 

@@ -32,6 +32,8 @@ std::string html_report(const Store& store, const HtmlReportOptions& options = {
 // Helpers shared by the text and HTML writers (and the bench tables).
 // A CSV field per RFC 4180: quoted when it holds a comma, quote or line break, quotes doubled.
 std::string csv_field(const std::string& s);
+// A Markdown table cell: '|' escaped, so a name holding one keeps the table's columns.
+std::string md_cell(const std::string& s);
 std::string percent(double fraction, int decimals = 2);
 std::string base64_encode(const std::string& bytes);
 size_t display_chars(const std::string& text);  // code points (bytes when not UTF-8)

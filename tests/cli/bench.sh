@@ -50,6 +50,12 @@ assert rows[0]["commit"] and rows[0]["torch"] and rows[0]["cores"] >= 1, rows
 EOF
 [ "$(rows "$T/b.sqlite" infer)" -eq 1 ] || fail "rows appended to b.sqlite: $(rows "$T/b.sqlite" infer)"
 
+# A '|' in a name is escaped in the Markdown table, so the row keeps its columns.
+cp "$T/run/last.ckpt" "$T/odd|name.ckpt"
+expect_rc 0 "$BIN" -q bench infer --model "$T/odd|name.ckpt" --in "$T/pages/a.pdf" --batch-sizes 4 --dpi 100 --device cpu \
+  --db "$T/c.sqlite"
+grep -qF '| infer | odd\|name.ckpt | cpu |' "$T/stdout" || fail "'|' not escaped: $(cat "$T/stdout")"
+
 # Bad input: a missing checkpoint is named; bad batch sizes are a usage error.
 "$BIN" -q bench infer --model "$T/nope.ckpt" --in "$T/pages" >"$T/stdout" 2>"$T/stderr"
 rc=$?

@@ -26,6 +26,12 @@ std::string Charset::preset_characters(const std::string& spec) {
     // Latin-1 letters and signs that occur in European documents, typographic quotes, dashes, bullets.
     s += u8"¡¢£¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõö÷øùúûüýþÿ";
     s += u8"ŒœŠšŽžŸƒ‘’‚“”„†‡•…‰‹›€™–—−→←↑↓≤≥≠≈∞√∑∏∫∂∆∇∈∉⊂⊃∪∩∧∨¬′″";
+    // Since printed-v1 stage 4: what technical documents set that the above lacked (the harvest's most
+    // frequent characters outside it): box drawing of tree listings, the asterisk operator of footnote
+    // marks, LaTeX's angle brackets and triangle, Greek letters that no Latin letter or sign above
+    // resembles (no mu: micro sign; no Delta, Sigma, Pi: the signs above; no omicron, nu, kappa,
+    // iota, upsilon, rho).
+    s += u8"─│┌┐└┘├┤┬┴┼▷∗⊕⊗⟨⟩αβγδεζηθλξπστφχψωΓΘΛΞΦΨΩ";
     return s;
   }
   return spec;

@@ -63,7 +63,8 @@ fs::path temp_dir(const std::string& name) {
 // ------------------------------------------------------------------------------------------------ text
 
 TEST(SynthLinesText, CleaningKeepsOnlyPrintedCharacters) {
-  EXPECT_EQ(clean_line_text("  ﬁne\tα-helix  café  "), "fine -helix café");
+  EXPECT_EQ(clean_line_text("  ﬁne\tα-helix  café  "), "fine α-helix café");
+  EXPECT_EQ(clean_line_text("ﬁne κ-helix"), "fine -helix");  // kappa is not printed (a k look-alike)
   EXPECT_EQ(clean_line_text("日本語"), "");
   EXPECT_EQ(clean_line_text("“quoted” — 5 €"), "“quoted” — 5 €");
 }

@@ -47,6 +47,8 @@ TEST(Charset, EncodeAndPresets) {
   EXPECT_TRUE(printed.contains("é"));
   EXPECT_TRUE(printed.contains("“"));
   EXPECT_TRUE(printed.contains("—"));
+  for (const char* c : {"├", "∗", "⟨", "⟩", "ε", "χ", "Ω"}) EXPECT_TRUE(printed.contains(c)) << c;
+  EXPECT_EQ(printed.num_classes(), 1 + 241 + 41);  // blank, the characters of printed-v1 stages 1-3, stage 4's
   Charset literal = Charset::from_spec("abca");
   EXPECT_EQ(literal.num_classes(), 4);  // duplicates collapse
 }

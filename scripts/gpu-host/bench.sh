@@ -31,7 +31,7 @@ fi
 LINES=(--set data.train=[data/bench-lines] --set data.train_ratios=[1] --set data.val=[])
 $B bench train --config configs/printed.yaml "${LINES[@]}" --set augment.enabled=false \
   --batch-sizes $BATCHES --steps $STEPS --warmup $WARMUP --device cuda --db "$DB" --format md 2>&1 | tee "$OUT/bench-train.md"
-PYTHONUNBUFFERED=1 python3 bench/reference_train.py --config configs/printed.yaml "${LINES[@]}" --expect-params 548274 \
+PYTHONUNBUFFERED=1 python3 bench/reference_train.py --config configs/printed.yaml "${LINES[@]}" --expect-params 553563 \
   --batch-sizes $BATCHES --steps $STEPS --warmup $WARMUP --json "$OUT/reference-train.jsonl" 2>&1 | tee "$OUT/reference-train.md"
 # The shipped config's on-the-fly augmentation (CPU work per sample): does the loader still keep up?
 $B bench train --config configs/printed.yaml "${LINES[@]}" \

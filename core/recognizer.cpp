@@ -50,11 +50,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// v rounded up to one of four sizes per octave (multiples of `step` at least).
-int64_t shape_bucket(int64_t v, int64_t step) {
+// v rounded up to one of `per_octave` sizes per octave (multiples of `step` at least).
+int64_t shape_bucket(int64_t v, int64_t step, int64_t per_octave = 4) {
   int64_t octave = 1;
   while (octave * 2 <= v) octave *= 2;
-  step = std::max<int64_t>(step, octave / 4);
+  step = std::max<int64_t>(step, octave / per_octave);
   return (v + step - 1) / step * step;
 }
 }  // namespace
@@ -120,7 +120,8 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     auto t0 = std::chrono::steady_clock::now();
     {
       compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
-      const int64_t count = pin ? shape_bucket(int64_t(group.size()), 8) : 0;
+      // Line counts in two sizes per octave (blank rows cost little; each new shape costs cuDNN plans).
+      const int64_t count = pin ? shape_bucket(int64_t(group.size()), 8, 2) : 0;
       auto x = stack_lines(group, pin, pin ? &ctx.staging : nullptr, count, padded_width(end - 1));
       ctx.times.stack += seconds_since(t0);
       t0 = std::chrono::steady_clock::now();

@@ -105,11 +105,13 @@ void shrink_area(const cv::Mat& src, double f, cv::Mat& dst) {
   // page shrinks it by ~50: a column is 50 pixels, most of them white).
   std::vector<float> white(w);
   std::vector<uint8_t> white_span(w);  // whether the column is wide enough that the lookup pays
+  bool any_white_span = false;         // if none (a slight shrink, as for the skew), `all` is not needed
   for (size_t dx = 0; dx < w; ++dx) {
     float b = 0;
     for (size_t k = xofs[dx]; k < xofs[dx + 1]; ++k) b += to_float[255] * xw.alpha[k];
     white[dx] = b;
     white_span[dx] = xofs[dx + 1] - xofs[dx] >= 8;
+    any_white_span = any_white_span || white_span[dx];
   }
   dst.create(size, CV_8U);
   auto finish_row = [&](int dy) {
@@ -122,7 +124,8 @@ void shrink_area(const cv::Mat& src, double f, cv::Mat& dst) {
     const uint8_t* s[R];
     for (int i = 0; i < R; ++i) s[i] = y + i < src.rows ? src.ptr<uint8_t>(y + i) : blank_row.data();
     for (int x = 0; x < src.cols; ++x) any[size_t(x)] = s[0][x] | s[1][x] | s[2][x] | s[3][x];
-    for (int x = 0; x < src.cols; ++x) all[size_t(x)] = s[0][x] & s[1][x] & s[2][x] & s[3][x];
+    if (any_white_span)
+      for (int x = 0; x < src.cols; ++x) all[size_t(x)] = s[0][x] & s[1][x] & s[2][x] & s[3][x];
     // Row sums of the destination columns [lo, hi): those within 2 of ink are summed, the others zeroed.
     size_t lo = w, hi = 0;
     for_each_run(any.data(), src.cols, [&](int x0, int x1) {

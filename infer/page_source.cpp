@@ -342,8 +342,7 @@ class PdfDocument : public Document {
   bool is_pdf() const override { return true; }
 
   PageImage render(int page) override {
-    if (page < 1 || page > page_count()) throw InputError(page_where(path_, page) + ": cannot read the page");
-    cv::Size2d pt = pdf_.page_size(page);
+    cv::Size2d pt = pdf_.page_size(page);  // throws for a page that is not there
     PageImage out;
     out.page = page;
     out.dpi = opt_.dpi;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cfloat>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <opencv2/imgproc.hpp>
@@ -473,7 +474,8 @@ class XYCut {
  private:
   // Column gaps of a region: at least column_gap wide, or any gap holding a vertical rule that spans
   // the region; in a single line (no horizontal gap inside) at least the line's height, so the word
-  // spaces of a large heading are no columns.
+  // spaces of a large heading are no columns, and none in a single line flatter than text (a row of
+  // dots stays one line; other flat marks are dropped anyway).
   std::vector<Interval> column_gaps(const std::vector<int>& ids) const {
     int top = INT32_MAX, bottom = 0;
     for (int id : ids) top = std::min(top, comps_[id].box.y), bottom = std::max(bottom, comps_[id].box.br().y);
@@ -488,7 +490,7 @@ class XYCut {
                               [&](const Interval& g) {
                                 int w = g.second - g.first;
                                 if (ruled(g)) return false;
-                                return w < col_gap_ || (single_line && w < bottom - top);
+                                return w < col_gap_ || (single_line && (w < bottom - top || bottom - top < 0.4 * h_));
                               }),
                gaps.end());
     return gaps;
@@ -839,6 +841,32 @@ void assign_paragraphs(std::vector<LayoutLine>& lines) {
   }
 }
 
+// A line flatter than text that is a row of dots (an ellipsis ". . ." in code, a dot leader on a line of
+// its own): three or more small, roughly square marks of one size, evenly spaced. Returns the box grown
+// to a text line's height above the dots' baseline (the recogniser reads it like any line), else empty.
+// Other flat lines (rule remnants, dashes, specks) stay dropped.
+cv::Rect dot_row(const std::vector<Comp>& comps, const std::vector<int>& ids, const cv::Rect& line, double h) {
+  std::vector<cv::Rect> dots;
+  for (int id : ids) {
+    const cv::Rect& b = comps[size_t(id)].box;
+    if ((b & line) != b) continue;
+    if (b.width > 2 * b.height || b.height > 2 * b.width || b.height < 0.1 * h) return {};
+    dots.push_back(b);
+  }
+  if (dots.size() < 3) return {};
+  std::sort(dots.begin(), dots.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.x < b.x; });
+  int min_area = INT_MAX, max_area = 0, min_step = INT_MAX, max_step = 0;
+  for (size_t i = 0; i < dots.size(); ++i) {
+    min_area = std::min(min_area, dots[i].area()), max_area = std::max(max_area, dots[i].area());
+    if (i == 0) continue;
+    const int step = dots[i].x - dots[i - 1].x;
+    min_step = std::min(min_step, step), max_step = std::max(max_step, step);
+  }
+  if (max_area > 3 * min_area || max_step > 1.5 * min_step || max_step > 3 * h) return {};
+  const int bottom = line.br().y + int(0.3 * h), top = line.br().y - int(std::lround(1.2 * h));
+  return cv::Rect(line.x, top, line.width, bottom - top);
+}
+
 }  // namespace
 
 PageLayout analyze_page(const cv::Mat& gray, const LayoutOptions& opt) {
@@ -907,8 +935,13 @@ PageLayout analyze_page(const cv::Mat& gray, const LayoutOptions& opt) {
       if (comps[id].table >= 0) items.push_back({comps[id].box, comps[id].table});
       else text.push_back(id);
     }
-    for (auto& l : group_lines(comps, text))
-      if (l.box.height >= 0.4 * h) items.push_back({l.box, -1});  // flatter: rule remnants, dashes
+    for (auto& l : group_lines(comps, text)) {
+      if (l.box.height >= 0.4 * h) {
+        items.push_back({l.box, -1});
+      } else if (cv::Rect dots = dot_row(comps, text, l.box, h) & cv::Rect(0, 0, ink.cols, ink.rows); !dots.empty()) {
+        items.push_back({dots, -1});
+      }
+    }
     std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.box.y < b.box.y; });
     for (auto& it : items) {
       if (it.table < 0) {

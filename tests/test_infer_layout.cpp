@@ -141,6 +141,30 @@ TEST(InferLayout, TightLeadingWithTouchingGlyphs) {
   expect_lines_match(page, source_boxes(layout), 0.8);
 }
 
+TEST(InferLayout, RowsOfDotsAreLinesOtherFlatMarksAreNot) {
+  PageSpec spec;
+  spec.columns = 1;
+  spec.lines_per_column = 10;
+  auto page = make_page(spec);
+  // Below the text: an ellipsis set wide (". . ." on a line of its own: gaps wider than a column gap),
+  // then a row of dashes and a row of unevenly spaced specks, all flatter than text.
+  const int y = page.lines.back().box.br().y + 60;
+  for (int x : {200, 240, 280}) cv::rectangle(page.image, cv::Rect(x, y, 5, 5), cv::Scalar(0), cv::FILLED);
+  for (int x : {200, 260, 320}) cv::rectangle(page.image, cv::Rect(x, y + 80, 30, 4), cv::Scalar(0), cv::FILLED);
+  for (int x : {200, 225, 280}) cv::rectangle(page.image, cv::Rect(x, y + 160, 5, 5), cv::Scalar(0), cv::FILLED);
+  auto layout = infer::analyze_page(page.image);
+  auto found = source_boxes(layout);
+  ASSERT_EQ(found.size(), page.lines.size() + 1);
+  found.pop_back();
+  expect_lines_match(page, found, 0.85);
+  // The dots' line spans them and has a text line's height above their baseline.
+  const cv::Rect dots = cv::Rect(source_boxes(layout).back());
+  EXPECT_LE(dots.x, 200);
+  EXPECT_GE(dots.br().x, 285);
+  EXPECT_GE(dots.br().y, y + 5);
+  EXPECT_GE(dots.height, page.lines.back().box.height / 2);
+}
+
 TEST(InferLayout, SauvolaHandlesUnevenLighting) {
   PageSpec spec;
   spec.columns = 1;

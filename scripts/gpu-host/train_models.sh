@@ -6,7 +6,8 @@
 #   MODE=watch   watch for WATCH_S seconds (default 540)
 #   MODE=collect stop both trainings (SIGINT: last.ckpt + last.state), pack runs/ into $OUT
 #
-# Carried in: .gpu/deps.tar.xz (make-prefix.sh) and .gpu/pdfs (bench/pack_training_pdfs.sh .gpu/pdfs 11).
+# Carried in: .gpu/deps.tar.xz (make-prefix.sh) and the training PDFs, PDF_DIR (default .gpu/pdfs:
+# bench/pack_training_pdfs.sh .gpu/pdfs 11).
 # Runs carried back in (.gpu/runs.tgz.*) are resumed. Sizes: VIN_COUNT, SYNTH_COUNT, VIN_STEPS, VIN_LR,
 # data seeds VIN_SEED, SYNTH_SEED, PRINTED_ARGS (e.g. --init models/printed-v1.ckpt) and PRINTED_SET
 # (more --set) for a fresh printed run, CALL_S (seconds the start call may take), TRAIN=vin or printed
@@ -44,7 +45,7 @@ if [ "$MODE" = start ]; then
   fi
   if [ "$TRAIN" != vin ]; then
     # Printed: 9 of every 10 packed PDFs for training, the 10th for validation (whole PDFs apart).
-    mapfile -t pdfs < <(find .gpu/pdfs -name '*.pdf*' | LC_ALL=C sort)
+    mapfile -t pdfs < <(find "${PDF_DIR:-.gpu/pdfs}" -name '*.pdf*' | LC_ALL=C sort)
     train=() val=()
     for i in "${!pdfs[@]}"; do if (( i % 10 == 9 )); then val+=("${pdfs[$i]}"); else train+=("${pdfs[$i]}"); fi; done
     echo "[gpu-host] ${#train[@]} training PDFs, ${#val[@]} validation PDFs"

@@ -103,7 +103,7 @@ void add_infer_command(CLI::App& app) {
   cmd->add_flag("--visualize", o.visualize, "also write NAME.page-NNN.png with the boxes drawn");
   cmd->add_option("--crops", o.crops_dir, "save picture regions (with padding) and manifest.json into this folder");
   cmd->add_option("--tables", a->tables, "csv: also write one CSV per table per page")->check(CLI::IsMember({"csv"}));
-  cmd->add_option("--binarize", o.layout.binarize, "otsu | sauvola | auto (sauvola when the lighting is uneven)")
+  cmd->add_option("--binarize", o.layout.binarize, "otsu | sauvola | auto (sauvola when the lighting is uneven; on noisy paper otsu plus faint strokes)")
       ->capture_default_str()->check(CLI::IsMember({"auto", "otsu", "sauvola"}));
   cmd->add_flag("!--no-deskew", o.layout.deskew, "do not estimate and correct page skew");
   add_runtime_options(cmd, a->recognizer.runtime);

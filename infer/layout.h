@@ -20,7 +20,8 @@ cv::Rect line_crop_box(const cv::Rect& ink, const cv::Size& image, double pad = 
 struct LayoutOptions {
   bool deskew = true;             // estimate the skew and analyse the page straightened
   double max_skew = 5.0;          // skew angles searched, degrees either way
-  std::string binarize = "auto";  // otsu (global) | sauvola (local) | auto (sauvola on unevenly lit pages)
+  std::string binarize = "auto";  // otsu (global) | sauvola (local) | auto (sauvola on unevenly lit pages, otsu
+                                  // plus faint strokes on noisy paper, else otsu)
   double column_gap = 1.2;        // narrowest whitespace between columns, in median text heights
   double line_pad = kLinePad;     // padding around a line crop, as a fraction of the line height
   bool tables = true;             // detect ruled tables (grids of horizontal and vertical rules)

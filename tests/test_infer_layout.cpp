@@ -186,6 +186,27 @@ TEST(InferLayout, SauvolaHandlesUnevenLighting) {
   }
 }
 
+TEST(InferLayout, AutoKeepsFaintTextOnNoisyPages) {
+  // Black text in the left column, light gray text (hyperlink-like: black -> 191) in the right one.
+  PageSpec spec;
+  auto page = make_page(spec);
+  cv::Mat right = page.image.colRange(page.image.cols / 2, page.image.cols);
+  right.convertTo(right, CV_8U, 0.25, 255 * 0.75);
+  // Clean, the paper is one gray level: auto is Otsu exactly (which loses the gray column, as before).
+  EXPECT_EQ(cv::countNonZero(infer::binarize(page.image, "auto") != infer::binarize(page.image, "otsu")), 0);
+  // A degraded copy: blur, paper at 245 and noise put the gray strokes above Otsu's threshold.
+  cv::Mat img, noise(page.image.size(), CV_16S);
+  cv::GaussianBlur(page.image, img, cv::Size(3, 3), 0.8);
+  img.convertTo(img, CV_16S, 245.0 / 255);
+  cv::RNG(3).fill(noise, cv::RNG::NORMAL, 0, 4);
+  img += noise;
+  img.convertTo(img, CV_8U);
+  infer::LayoutOptions otsu;
+  otsu.binarize = "otsu";
+  EXPECT_EQ(infer::analyze_page(img, otsu).lines.size(), size_t(spec.lines_per_column));  // the black column only
+  expect_lines_match(page, source_boxes(infer::analyze_page(img)), 0.85);
+}
+
 TEST(InferLayout, HorizontallyRuledRowsReadRowByRow) {
   // A definition table ruled only between rows (plus one vertical rule): term | two-line description.
   cv::Mat img(1000, 1400, CV_8UC1, cv::Scalar(255));

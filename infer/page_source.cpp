@@ -23,7 +23,9 @@
 #include <poppler/PDFDoc.h>
 #include <poppler/SplashOutputDev.h>
 #include <poppler/Stream.h>
+#include <poppler/goo/gmem.h>
 #include <poppler/splash/SplashBitmap.h>
+#include <poppler/splash/SplashFont.h>
 
 extern char** environ;
 
@@ -268,13 +270,65 @@ void ignore_poppler_messages(ErrorCategory, Goffset, const char*) {}
 
 }  // namespace
 
+// Splash caches 8 glyph bitmaps per font (one set) once a glyph's box passes 1,024 bytes
+// (SplashFont::initCache), which body text does from about 150 dpi; with 4 sub-pixel positions per
+// glyph, every page then re-rasterises its characters through FreeType (half the render time at
+// 200 dpi). This output device gives each font a larger cache after Splash makes it; the cache holds the
+// same bitmaps, so the pixels do not change. SplashFont's cache fields are protected, reached here by
+// pointers to members taken through a derived class; the tag layout is SplashFont.cc's
+// SplashFontCacheTag (unchanged since xpdf 3).
+class GlyphCachingOutputDev : public SplashOutputDev {
+ public:
+  using SplashOutputDev::SplashOutputDev;
+
+  void drawChar(GfxState* state, double x, double y, double dx, double dy, double origin_x, double origin_y, CharCode code,
+                int bytes, const Unicode* u, int u_len) override {
+    SplashOutputDev::drawChar(state, x, y, dx, dy, origin_x, origin_y, code, bytes, u, u_len);
+    if (SplashFont* font = getCurrentFont()) grow_cache(*font);
+  }
+
+ private:
+  struct CacheTag {  // SplashFontCacheTag
+    int c;
+    short x_frac, y_frac;
+    int mru;  // valid bit (0x80000000) and rank in its set
+    int x, y, w, h;
+  };
+  struct Fields : SplashFont {  // never made: names SplashFont's protected members
+    static constexpr auto cache = &Fields::cache;
+    static constexpr auto tags = &Fields::cacheTags;
+    static constexpr auto glyph_size = &Fields::glyphSize;
+    static constexpr auto sets = &Fields::cacheSets;
+    static constexpr auto assoc = &Fields::cacheAssoc;
+  };
+  static constexpr int kCacheBytes = 1 << 20;  // per font, at most
+  static constexpr int kMaxSets = 64;          // sets are picked by the low bits of the char code
+
+  static void grow_cache(SplashFont& f) {
+    const int assoc = f.*Fields::assoc, size = f.*Fields::glyph_size;  // assoc 0: Splash has no cache
+    if (assoc <= 0 || size <= 0) return;
+    int sets = f.*Fields::sets;
+    while (sets < kMaxSets && int64_t(sets) * 2 * assoc * size <= kCacheBytes) sets *= 2;
+    if (sets == f.*Fields::sets) return;  // grown already, or glyphs too large for more
+    auto* cache = static_cast<unsigned char*>(gmallocn_checkoverflow(sets * assoc, size));
+    if (!cache) return;
+    auto* tags = static_cast<CacheTag*>(gmallocn(sets * assoc, int(sizeof(CacheTag))));
+    for (int i = 0; i < sets * assoc; ++i) tags[i] = CacheTag{0, 0, 0, i & (assoc - 1), 0, 0, 0, 0};  // all invalid
+    gfree(f.*Fields::cache);
+    gfree(f.*Fields::tags);
+    f.*Fields::cache = cache;
+    f.*Fields::tags = reinterpret_cast<SplashFontCacheTag*>(tags);
+    f.*Fields::sets = sets;
+  }
+};
+
 struct PdfRasterizer::Impl {
   std::string path;
   GlobalParamsIniter params{ignore_poppler_messages};  // poppler's global state, reference-counted
   std::unique_ptr<PDFDoc> doc;
   // No paper colour: Splash then leaves coverage in the alpha plane instead of compositing the page
   // in its generic (slow) per-pixel loop; render() composites onto white itself.
-  SplashOutputDev splash{splashModeMono8, 4, false, nullptr, true, splashThinLineDefault};
+  GlyphCachingOutputDev splash{splashModeMono8, 4, false, nullptr, true, splashThinLineDefault};
   bool started = false;
 };
 

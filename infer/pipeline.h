@@ -22,6 +22,9 @@ using RecognizeFn = std::function<std::vector<LineResult>(const std::vector<cv::
 struct LineRecognizer {
   std::function<PreparedLine(const cv::Mat&)> prepare;
   std::function<std::vector<LineResult>(const std::vector<PreparedLine>&)> recognize;
+  // Cores that `jobs` 0 leaves to the recognition side: feeding a GPU keeps the recognition thread busy
+  // (stacking batches, decoding), and the finisher writes documents beside it.
+  int reserved_cores = 0;
 };
 LineRecognizer line_recognizer(Recognizer& recognizer);
 // A crop-level function (a test's stand-in): prepare keeps the crop, recognize passes the crops on.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <type_traits>
 #include <numeric>
 
 #include "core/checkpoint.h"
@@ -11,37 +13,55 @@
 
 namespace ocrkit {
 
+namespace {
+// Rows of `prepared` into base[n][h][w] of element type T (rounded to nearest even, as .to() does).
+template <class T>
+void copy_lines(const std::vector<cv::Mat>& prepared, T* base, int64_t begin, int64_t end, int64_t h, int64_t w) {
+  const cv::Mat blank;  // rows beyond the lines
+  for (int64_t i = begin; i < end; ++i) {
+    const cv::Mat& m = i < int64_t(prepared.size()) ? prepared[size_t(i)] : blank;
+    for (int y = 0; y < h; ++y) {
+      T* row = base + (i * h + y) * w;
+      const int cols = y < m.rows ? m.cols : 0;
+      const float* src = cols ? m.ptr<float>(y) : nullptr;
+      if constexpr (std::is_same_v<T, float>) {
+        if (cols) std::memcpy(row, src, sizeof(float) * size_t(cols));
+      } else {
+        for (int x = 0; x < cols; ++x) row[x] = T(src[x]);
+      }
+      std::fill(row + cols, row + w, T(0.0f));  // padding = background
+    }
+  }
+}
+}  // namespace
+
 torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch::Tensor* staging, int64_t min_count,
-                          int64_t min_width) {
+                          int64_t min_width, torch::ScalarType dtype) {
   const int64_t n = std::max<int64_t>(int64_t(prepared.size()), min_count), h = prepared.empty() ? 0 : prepared[0].rows;
   int64_t w = min_width;
   for (const auto& m : prepared) w = std::max<int64_t>(w, m.cols);
-  const auto options = torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(pin);
+  const auto options = torch::TensorOptions().dtype(dtype).pinned_memory(pin);
   torch::Tensor batch;
   if (staging) {
     // Reuse one buffer across calls: pinning fresh host memory for every batch costs more than the copy.
-    if (!staging->defined() || staging->numel() < n * h * w) *staging = torch::empty({n * h * w * 3 / 2 + 1}, options);
+    if (!staging->defined() || staging->scalar_type() != dtype || staging->numel() < n * h * w)
+      *staging = torch::empty({n * h * w * 3 / 2 + 1}, options);
     batch = staging->narrow(0, 0, n * h * w).view({n, 1, h, w});
   } else {
     batch = torch::empty({n, 1, h, w}, options);
   }
-  float* base = batch.data_ptr<float>();
-  const cv::Mat blank;  // rows beyond the lines
-  auto copy_lines = [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const cv::Mat& m = i < int64_t(prepared.size()) ? prepared[size_t(i)] : blank;
-      for (int y = 0; y < h; ++y) {
-        float* row = base + (i * h + y) * w;
-        const int cols = y < m.rows ? m.cols : 0;
-        if (cols) std::memcpy(row, m.ptr<float>(y), sizeof(float) * size_t(cols));
-        std::fill(row + cols, row + w, 0.0f);  // padding = background
-      }
+  auto copy = [&](int64_t begin, int64_t end) {
+    switch (dtype) {
+      case torch::kFloat32: return copy_lines(prepared, batch.data_ptr<float>(), begin, end, h, w);
+      case torch::kBFloat16: return copy_lines(prepared, batch.data_ptr<at::BFloat16>(), begin, end, h, w);
+      case torch::kFloat16: return copy_lines(prepared, batch.data_ptr<at::Half>(), begin, end, h, w);
+      default: throw std::invalid_argument("stack_lines: float32, bfloat16 or float16 batches only");
     }
   };
   // The recognizer's batches (staged) spread the copy over the intra-op threads; the training loader
   // calls this from its own worker threads, which are the parallelism there.
-  if (staging) at::parallel_for(0, n, 8, copy_lines);
-  else copy_lines(0, n);
+  if (staging) at::parallel_for(0, n, 8, copy);
+  else copy(0, n);
   return batch;
 }
 
@@ -103,6 +123,9 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
   // On CUDA each new input shape costs cuDNN new execution plans (milliseconds per convolution) and
   // no two batches would share one: line count and width are rounded up to a few sizes per octave so
   // shapes repeat (blank rows and columns, padding as in training batches).
+  // On CUDA with autocast the first convolution takes the input in the autocast type: staged in it.
+  const torch::ScalarType staged_type =
+      pin && (ctx.runtime.dtype == torch::kBFloat16 || ctx.runtime.dtype == torch::kFloat16) ? ctx.runtime.dtype : torch::kFloat32;
   auto padded_width = [&](size_t k) { return pin ? shape_bucket(prepared[order[k]].input.cols, 32) : prepared[order[k]].input.cols; };
   for (size_t start = 0; start < n;) {
     // Grow the batch while its padded size stays within the pixel budget (widest item last) and the
@@ -122,7 +145,7 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
       compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
       // Line counts in two sizes per octave (blank rows cost little; each new shape costs cuDNN plans).
       const int64_t count = pin ? shape_bucket(int64_t(group.size()), 8, 2) : 0;
-      auto x = stack_lines(group, pin, pin ? &ctx.staging : nullptr, count, padded_width(end - 1));
+      auto x = stack_lines(group, pin, pin ? &ctx.staging : nullptr, count, padded_width(end - 1), staged_type);
       ctx.times.stack += seconds_since(t0);
       t0 = std::chrono::steady_clock::now();
       // The staging buffer is free again at the next call: this call ends by copying results back

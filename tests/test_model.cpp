@@ -279,3 +279,44 @@ TEST(StackLines, PadsWithBlankRowsAndColumnsAndReusesTheStagingBuffer) {
   EXPECT_EQ(again.data_ptr<float>(), first);
   EXPECT_TRUE(torch::equal(again, stack_lines({lines[0]}, false)));
 }
+
+TEST(StackLines, HalfTypesAreTheFloatBatchRounded) {
+  torch::manual_seed(5);
+  std::vector<cv::Mat> lines;
+  for (int cols : {7, 33, 64}) {  // widths off and on the vector width
+    auto t = torch::rand({32, cols});
+    lines.push_back(cv::Mat(32, cols, CV_32F, t.data_ptr<float>()).clone());
+  }
+  torch::Tensor staging;
+  const auto wide = stack_lines(lines, false, nullptr, 4, 80);
+  for (auto type : {torch::kBFloat16, torch::kFloat16}) {
+    auto half = stack_lines(lines, false, &staging, 4, 80, type);  // staged: the parallel copy
+    ASSERT_EQ(half.scalar_type(), type);
+    EXPECT_TRUE(torch::equal(half, wide.to(type))) << type;
+    EXPECT_TRUE(torch::equal(stack_lines(lines, false, nullptr, 4, 80, type), half)) << type;
+  }
+}
+
+// GPU: the recognizer stages CUDA batches in the autocast type; the model must give the same outputs as
+// from float32 input, which autocast casts to that type at the first convolution. Skipped without CUDA.
+TEST(InferenceGpu, InputStagedInTheAutocastTypeGivesTheSameOutputs) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs CUDA";
+  torch::manual_seed(9);
+  Charset cs = Charset::from_spec("printed");
+  for (const char* arch : {"crnn", "transformer"}) {
+    Config c = small_config(arch);
+    c.set("model.downsample=stride");
+    c.set("model.depthwise=true");
+    OcrModel m = build_model(c, cs);
+    m->eval();
+    m->fuse_batchnorm();
+    m->to(torch::kCUDA);
+    auto x = torch::rand({6, 1, 32, 96}).to(torch::kCUDA);
+    torch::NoGradGuard g;
+    for (auto type : {torch::kBFloat16, torch::kFloat16}) {
+      compat::AutocastGuard autocast(torch::Device(torch::kCUDA), type);
+      EXPECT_TRUE(torch::equal(m->forward(x), m->forward(x.to(type)))) << arch << " " << type;
+    }
+  }
+}
+

@@ -65,7 +65,7 @@ void add_bench_command(CLI::App& app) {
   infer->add_option("--model", io.model, "checkpoint")->required();
   infer->add_option("--in", io.inputs, "PDFs, images or folders")->required();
   add_common(infer, *ia, "16,64,256");
-  infer->add_option("--jobs", io.jobs, "threads rendering and analysing pages (0 = all cores)")->check(CLI::NonNegativeNumber);
+  infer->add_option("--jobs", io.jobs, "threads rendering and analysing pages (0 = all cores; on a GPU all but two, which feed it)")->check(CLI::NonNegativeNumber);
   infer->add_option("--dpi", io.dpi, "PDF render resolution")->capture_default_str()->check(CLI::Range(36, 1200));
   infer->add_flag("--tesseract", io.tesseract, "also time `tesseract PAGE out --psm 3 -l eng tsv` on the same pages");
   infer->add_option("--tesseract-procs", io.tesseract_procs, "parallel tesseract processes (0 = all cores)")

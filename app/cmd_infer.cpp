@@ -96,7 +96,7 @@ void add_infer_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch-size", o.batch_size, "lines per recognition batch, collected across pages")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--jobs", o.jobs, "threads rendering and analysing pages (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--jobs", o.jobs, "threads rendering and analysing pages (0 = all cores; on a GPU all but two, which feed it)")->check(CLI::NonNegativeNumber);
   auto* skip = cmd->add_flag("--skip-existing", a->skip_existing, "skip inputs whose outputs all exist (resume)");
   auto* over = cmd->add_flag("--overwrite", a->overwrite, "redo inputs whose outputs exist");
   skip->excludes(over);

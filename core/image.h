@@ -3,6 +3,8 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace ocrkit {
@@ -27,6 +29,36 @@ cv::Mat to_gray8(const cv::Mat& image);
 // The model input for one crop: CV_32F, params.height rows, width in [min_width, max_width] rounded up
 // to width_multiple; `content_width` (optional) receives the width before padding.
 cv::Mat prepare_line(const cv::Mat& image, const PreprocessParams& params, int* content_width = nullptr);
+
+// cv::resize(src, dst, dsize, 0, 0, cv::INTER_AREA), the same bit for bit; several times faster where
+// OpenCV takes its general area path (8-bit one channel shrunk by a non-integer factor).
+void resize_area(const cv::Mat& src, cv::Size dsize, cv::Mat& dst);
+// cv::resize(src, dst, {}, f, f, cv::INTER_AREA) likewise, except that a sliver which that would shrink to
+// nothing (where cv::resize throws) keeps one pixel each way.
+void shrink_area(const cv::Mat& src, double f, cv::Mat& dst);
+
+// The first x in [x, n) where p[x] is nonzero (ink) or zero (!ink), else n; eight bytes at a time.
+inline int find_byte(const uint8_t* p, int x, int n, bool ink) {
+  for (; x + 8 <= n; x += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + x, 8);
+    // The nonzero bytes, or a high bit in each zero byte (the lowest one flagged is always a zero byte).
+    const uint64_t hit = ink ? w : (w - 0x0101010101010101u) & ~w & 0x8080808080808080u;
+    if (hit) return x + __builtin_ctzll(hit) / 8;  // little-endian: the lowest bits hold the first byte
+  }
+  while (x < n && (p[x] != 0) != ink) ++x;
+  return x;
+}
+
+// Calls f(x0, x1) for each run [x0, x1) of nonzero bytes in p[0, n), left to right.
+template <class F>
+void for_each_run(const uint8_t* p, int n, F&& f) {
+  for (int x = 0; (x = find_byte(p, x, n, true)) < n;) {
+    const int x0 = x;
+    x = find_byte(p, x, n, false);
+    f(x0, x);
+  }
+}
 
 // Reads an image file for recognition; throws naming the file when it is missing or undecodable.
 cv::Mat read_image(const std::string& path);

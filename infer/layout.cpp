@@ -8,6 +8,8 @@
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
+#include "core/image.h"
+
 namespace ocrkit::infer {
 
 cv::Rect2d PageLayout::source_box(const cv::Rect2d& r) const {
@@ -21,140 +23,6 @@ cv::Rect2d PageLayout::source_box(const cv::Rect2d& r) const {
       x0 = std::min(x0, sx), x1 = std::max(x1, sx), y0 = std::min(y0, sy), y1 = std::max(y1, sy);
     }
   return {x0, y0, x1 - x0, y1 - y0};
-}
-
-namespace {
-
-// The first x in [x, n) where p[x] is nonzero (ink) or zero (!ink), else n; eight bytes at a time.
-int find_byte(const uint8_t* p, int x, int n, bool ink) {
-  for (; x + 8 <= n; x += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + x, 8);
-    // The nonzero bytes, or a high bit in each zero byte (the lowest one flagged is always a zero byte).
-    const uint64_t hit = ink ? w : (w - 0x0101010101010101u) & ~w & 0x8080808080808080u;
-    if (hit) return x + __builtin_ctzll(hit) / 8;  // little-endian: the lowest bits hold the first byte
-  }
-  while (x < n && (p[x] != 0) != ink) ++x;
-  return x;
-}
-
-// Calls f(x0, x1) for each run [x0, x1) of nonzero bytes in p[0, n), left to right.
-template <class F>
-void for_each_run(const uint8_t* p, int n, F&& f) {
-  for (int x = 0; (x = find_byte(p, x, n, true)) < n;) {
-    const int x0 = x;
-    x = find_byte(p, x, n, false);
-    f(x0, x);
-  }
-}
-
-// OpenCV's INTER_AREA weights for shrinking n pixels to m by scale (computeResizeAreaTab): entry k adds
-// source pixel src[k] times alpha[k] (the fraction of it that the destination pixel covers) to dst[k].
-struct AreaWeights {
-  std::vector<int> src, dst;
-  std::vector<float> alpha;
-
-  AreaWeights(int n, int m, double scale) {
-    for (int d = 0; d < m; ++d) {
-      const double f1 = d * scale, f2 = f1 + scale, cell = std::min(scale, n - f1);
-      const int s2 = std::min(cvFloor(f2), n - 1), s1 = std::min(cvCeil(f1), s2);
-      if (s1 - f1 > 1e-3) add(s1 - 1, d, (s1 - f1) / cell);
-      for (int s = s1; s < s2; ++s) add(s, d, 1.0 / cell);
-      if (f2 - s2 > 1e-3) add(s2, d, std::min(std::min(f2 - s2, 1.), cell) / cell);
-    }
-  }
-  void add(int s, int d, double a) { src.push_back(s), dst.push_back(d), alpha.push_back(float(a)); }
-  size_t size() const { return src.size(); }
-};
-
-}  // namespace
-
-// Where OpenCV takes its general area path (shrinking by a non-integer factor) this does the same float
-// sums in the same order, faster: OpenCV adds every pixel into memory, a chain of dependent loads and
-// stores (20 ms for a page). Here four source rows are summed at once in registers (independent chains),
-// and only the destination columns near ink are summed: a blank pixel's term is +0, which changes no sum.
-// (Like OpenCV's generic code it must be built without FMA contraction; a test compares the two.)
-void shrink_area(const cv::Mat& src, double f, cv::Mat& dst) {
-  const cv::Size size(cv::saturate_cast<int>(src.cols * f), cv::saturate_cast<int>(src.rows * f));
-  const double scale = 1.0 / f;
-  if (size.empty()) {  // a sliver (2000 x 1): one pixel at least each way, where cv::resize would throw
-    cv::resize(src, dst, cv::Size(std::max(1, size.width), std::max(1, size.height)), 0, 0, cv::INTER_AREA);
-    return;
-  }
-  if (src.type() != CV_8UC1 || scale < 1 || std::abs(scale - cv::saturate_cast<int>(scale)) < DBL_EPSILON ||
-      size == src.size()) {
-    cv::resize(src, dst, cv::Size(), f, f, cv::INTER_AREA);
-    return;
-  }
-  const AreaWeights xw(src.cols, size.width, scale), yw(src.rows, size.height, scale);
-  const size_t w = size_t(size.width);
-  std::vector<size_t> xofs(w + 1);  // destination column dx takes the x weights xofs[dx] .. xofs[dx + 1] - 1
-  for (size_t k = 0, dx = 0; dx <= w; ++dx) {
-    while (k < xw.size() && size_t(xw.dst[k]) < dx) ++k;
-    xofs[dx] = k;
-  }
-  static const std::array<float, 256> to_float = [] {  // a lookup is cheaper than a conversion
-    std::array<float, 256> t{};
-    for (int i = 0; i < 256; ++i) t[size_t(i)] = float(i);
-    return t;
-  }();
-  constexpr int R = 4;
-  std::vector<float> row_sums(R * w), sum(w, 0.f);
-  std::vector<uint8_t> any(size_t(src.cols)), all(size_t(src.cols)), blank_row(size_t(src.cols), 0);
-  // A column whose pixels are all 255 (white paper, when a gray page is shrunk) sums to the same float in
-  // every row: summed once here, in the same order as below, it is looked up (judging the lighting of a
-  // page shrinks it by ~50: a column is 50 pixels, most of them white).
-  std::vector<float> white(w);
-  std::vector<uint8_t> white_span(w);  // whether the column is wide enough that the lookup pays
-  bool any_white_span = false;         // if none (a slight shrink, as for the skew), `all` is not needed
-  for (size_t dx = 0; dx < w; ++dx) {
-    float b = 0;
-    for (size_t k = xofs[dx]; k < xofs[dx + 1]; ++k) b += to_float[255] * xw.alpha[k];
-    white[dx] = b;
-    white_span[dx] = xofs[dx + 1] - xofs[dx] >= 8;
-    any_white_span = any_white_span || white_span[dx];
-  }
-  dst.create(size, CV_8U);
-  auto finish_row = [&](int dy) {
-    cv::Mat(1, size.width, CV_32F, sum.data()).convertTo(dst.row(dy), CV_8U);  // saturate_cast, as OpenCV
-    std::fill(sum.begin(), sum.end(), 0.f);
-  };
-  int dy = 0;
-  size_t j = 0;
-  for (int y = 0; y < src.rows; y += R) {
-    const uint8_t* s[R];
-    for (int i = 0; i < R; ++i) s[i] = y + i < src.rows ? src.ptr<uint8_t>(y + i) : blank_row.data();
-    for (int x = 0; x < src.cols; ++x) any[size_t(x)] = s[0][x] | s[1][x] | s[2][x] | s[3][x];
-    if (any_white_span)
-      for (int x = 0; x < src.cols; ++x) all[size_t(x)] = s[0][x] & s[1][x] & s[2][x] & s[3][x];
-    // Row sums of the destination columns [lo, hi): those within 2 of ink are summed, the others zeroed.
-    size_t lo = w, hi = 0;
-    for_each_run(any.data(), src.cols, [&](int x0, int x1) {
-      const size_t d0 = size_t(std::max(0, int(x0 / scale) - 2)), d1 = std::min(w, size_t((x1 - 1) / scale) + 3);
-      if (lo == w) lo = hi = d0;
-      for (; hi < d1; ++hi) {
-        float b[R] = {};
-        if (hi >= d0 && white_span[hi]) {
-          uint8_t a = 255;
-          for (size_t k = xofs[hi]; k < xofs[hi + 1]; ++k) a &= all[size_t(xw.src[k])];
-          if (a == 255) {
-            for (int i = 0; i < R; ++i) row_sums[size_t(i) * w + hi] = white[hi];
-            continue;
-          }
-        }
-        if (hi >= d0)
-          for (size_t k = xofs[hi]; k < xofs[hi + 1]; ++k)
-            for (int i = 0; i < R; ++i) b[i] += to_float[s[i][xw.src[k]]] * xw.alpha[k];
-        for (int i = 0; i < R; ++i) row_sums[size_t(i) * w + hi] = b[i];
-      }
-    });
-    for (; j < yw.size() && yw.src[j] < y + R; ++j) {
-      if (yw.dst[j] != dy) finish_row(dy), dy = yw.dst[j];
-      const float a = yw.alpha[j], *rs = &row_sums[size_t(yw.src[j] - y) * w];
-      for (size_t dx = lo; dx < hi; ++dx) sum[dx] += a * rs[dx];
-    }
-  }
-  finish_row(dy);
 }
 
 namespace {

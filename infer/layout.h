@@ -74,9 +74,6 @@ cv::Mat long_runs(const cv::Mat& ink, int len, bool horizontal);
 // Skew of the ink in degrees (counter-clockwise positive), searched in [-max_deg, max_deg]
 // by projection profiles; 0 for a blank page.
 double estimate_skew(const cv::Mat& ink, double max_deg);
-// cv::resize(src, dst, {}, f, f, cv::INTER_AREA) of an 8-bit one-channel image, the same bit for bit,
-// several times faster on a page.
-void shrink_area(const cv::Mat& src, double f, cv::Mat& dst);
 using Components = std::vector<std::pair<cv::Rect, int>>;  // box and pixel count of each ink component
 // The 8-connected components of a mask (ink: nonzero), box and pixel count, in the order
 // cv::connectedComponentsWithStats gives them; origin places the mask in its page (a view of part of it)

@@ -285,33 +285,6 @@ TEST(InferLayout, LongRunsEqualTheLineOpeningAwayFromTheBorder) {
   EXPECT_EQ(cv::countNonZero(v), cv::countNonZero(v.col(40)));
 }
 
-TEST(InferLayout, ShrinkAreaIsCvResizeBitForBit) {
-  cv::RNG rng(11);
-  for (int i = 0; i < 60; ++i) {
-    cv::Mat img(rng.uniform(20, 600), rng.uniform(20, 600), CV_8U);
-    if (i % 4 == 1) {  // white paper with a few gray blocks (columns of pure white take a shortcut)
-      img.setTo(255);
-      for (int k = 0; k < 3; ++k)
-        img(cv::Rect(rng.uniform(0, img.cols), rng.uniform(0, img.rows), 8, 8) & cv::Rect(cv::Point(), img.size())) =
-            rng.uniform(0, 255);
-    } else if (i % 2) {
-      rng.fill(img, cv::RNG::UNIFORM, 0, 256);  // gray
-    } else {
-      rng.fill(img, cv::RNG::UNIFORM, 0, 100);  // sparse ink
-      img = img < 8;
-    }
-    // Page-like factors, others, and integer ones (OpenCV's fast path).
-    double f = i % 3 == 0   ? 64.0 / std::max(img.cols, img.rows)
-               : i % 3 == 1 ? rng.uniform(0.2, 0.99)
-                            : 1.0 / (1 + i % 4);
-    cv::Mat expected, got;
-    cv::resize(img, expected, cv::Size(), f, f, cv::INTER_AREA);
-    infer::shrink_area(img, f, got);
-    ASSERT_EQ(got.size(), expected.size()) << i;
-    EXPECT_EQ(cv::countNonZero(got != expected), 0) << i << " " << img.size() << " f " << f;
-  }
-}
-
 TEST(InferLayout, OtsuBinarizeIsCvThreshold) {
   // binarize finds Otsu's threshold from its own histogram; it must be cv::threshold's.
   cv::RNG rng(11);

@@ -3,6 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -36,6 +37,9 @@ void resize_area(const cv::Mat& src, cv::Size dsize, cv::Mat& dst);
 // cv::resize(src, dst, {}, f, f, cv::INTER_AREA) likewise, except that a sliver which that would shrink to
 // nothing (where cv::resize throws) keeps one pixel each way.
 void shrink_area(const cv::Mat& src, double f, cv::Mat& dst);
+
+// The histogram of an 8-bit one-channel image.
+std::array<int, 256> gray_histogram(const cv::Mat& gray);
 
 // The first x in [x, n) where p[x] is nonzero (ink) or zero (!ink), else n; eight bytes at a time.
 inline int find_byte(const uint8_t* p, int x, int n, bool ink) {

@@ -5,7 +5,6 @@
 #include <cfloat>
 #include <climits>
 #include <cmath>
-#include <cstring>
 #include <opencv2/imgproc.hpp>
 
 #include "core/image.h"
@@ -26,30 +25,6 @@ cv::Rect2d PageLayout::source_box(const cv::Rect2d& r) const {
 }
 
 namespace {
-
-// The histogram of an 8-bit image. Paper is mostly pure white: eight 255s at once are counted together.
-std::array<int, 256> gray_histogram(const cv::Mat& gray) {
-  std::array<int, 256 * 4> h4{};  // four histograms: neighbouring pixels often share a value
-  int white = 0;
-  for (int y = 0; y < gray.rows; ++y) {
-    const uint8_t* p = gray.ptr<uint8_t>(y);
-    int x = 0;
-    for (; x + 8 <= gray.cols; x += 8) {
-      uint64_t w;
-      std::memcpy(&w, p + x, 8);
-      if (w == ~uint64_t(0)) {
-        white += 8;
-        continue;
-      }
-      for (int j = 0; j < 8; ++j) ++h4[size_t((j & 3) * 256 + p[x + j])];
-    }
-    for (; x < gray.cols; ++x) ++h4[p[x]];
-  }
-  std::array<int, 256> h;
-  for (size_t v = 0; v < 256; ++v) h[v] = h4[v] + h4[256 + v] + h4[512 + v] + h4[768 + v];
-  h[255] += white;
-  return h;
-}
 
 // Otsu's threshold of a histogram of n pixels: OpenCV's getThreshVal_Otsu_8u (thresh.cpp), the same
 // double arithmetic in the same order, so the same value.

@@ -22,7 +22,8 @@ bool same_bytes(const cv::Mat& a, const cv::Mat& b) {
 // A gray line crop: text-like strokes on a lighter ground, or the reverse, or noise, or flat; a view into
 // a larger image half of the time (crops of a page are not continuous).
 cv::Mat random_crop(cv::RNG& rng, int rows, int cols) {
-  cv::Mat crop = rng.uniform(0, 2) ? cv::Mat(rows + 6, cols + 9, CV_8U)(cv::Rect(5, 2, cols, rows)) : cv::Mat(rows, cols, CV_8U);
+  cv::Mat crop = rng.uniform(0, 2) ? cv::Mat(rows + 6, cols + 9, CV_8U, cv::Scalar(0))(cv::Rect(5, 2, cols, rows))
+                                   : cv::Mat(rows, cols, CV_8U);
   const int kind = rng.uniform(0, 5);
   if (kind == 0) {
     rng.fill(crop, cv::RNG::UNIFORM, 0, 256);
@@ -32,8 +33,9 @@ cv::Mat random_crop(cv::RNG& rng, int rows, int cols) {
     const int ground = rng.uniform(150, 256), ink = rng.uniform(0, 120);
     crop.setTo(ground);
     for (int k = cols / 6 + 1; k-- > 0;)
-      cv::putText(crop, std::string(1, char(rng.uniform('A', 'z'))), {rng.uniform(-4, cols), rng.uniform(rows / 2, rows + 4)},
-                  cv::FONT_HERSHEY_SIMPLEX, rows / 30.0, cv::Scalar(ink + rng.uniform(0, 30)), rng.uniform(1, 3));
+      cv::putText(crop, std::string(1, char(rng.uniform('A', 'z'))),
+                  {rng.uniform(-4, cols), rng.uniform(rows / 2, rows + 4)}, cv::FONT_HERSHEY_SIMPLEX, rows / 30.0,
+                  cv::Scalar(ink + rng.uniform(0, 30)), rng.uniform(1, 3));
     if (kind == 3) cv::GaussianBlur(crop, crop, {3, 3}, 0);
     if (kind == 4) cv::bitwise_not(crop, crop);  // light on dark
   }

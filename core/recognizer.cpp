@@ -241,6 +241,7 @@ std::vector<LineResult> Recognizer::recognize(const std::vector<PreparedLine>& l
 const std::string& Recognizer::model_path() const { return impl_->path; }
 const std::string& Recognizer::runtime_summary() const { return impl_->ctx.runtime.summary; }
 std::string Recognizer::device_name() const { return impl_->ctx.runtime.device_name; }
+bool Recognizer::on_cuda() const { return impl_->ctx.runtime.device.is_cuda(); }
 const PreprocessParams& Recognizer::preprocess() const { return impl_->ctx.preprocess; }
 const DecodeOptions& Recognizer::decode_options() const { return impl_->ctx.decode; }
 std::string Recognizer::config_yaml() const { return impl_->config_yaml; }

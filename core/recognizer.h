@@ -69,6 +69,7 @@ class Recognizer {
   const std::string& model_path() const;
   const std::string& runtime_summary() const;  // the [runtime] line
   std::string device_name() const;
+  bool on_cuda() const;  // the model runs on a CUDA device (fed by the calling thread)
   const PreprocessParams& preprocess() const;
   const DecodeOptions& decode_options() const;
   std::string config_yaml() const;

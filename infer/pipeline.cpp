@@ -616,7 +616,7 @@ class Runner {
 LineRecognizer line_recognizer(Recognizer& recognizer) {
   return {[&recognizer](const cv::Mat& crop) { return recognizer.prepare(crop); },
           [&recognizer](const std::vector<PreparedLine>& lines) { return recognizer.recognize(lines); },
-          recognizer.device_name().rfind("cuda", 0) == 0 ? 2 : 0};
+          recognizer.on_cuda() ? 2 : 0};
 }
 
 LineRecognizer line_recognizer(const RecognizeFn& recognize) {

@@ -448,33 +448,56 @@ struct LongRun {
   int line, from, to;
 };
 
-// The runs of at least len ink pixels along the rows or the columns of a mask (ink: nonzero).
+// The runs of at least len >= 2 ink pixels along the rows or the columns of a mask (ink: nonzero), in
+// the order of a raster scan that reports a run at its end. Such a run covers two consecutive multiples of
+// k = len / 2 along its axis (it is at least 2k long), so only the pixels there are looked at; a pair that
+// is ink at both ends is checked in between and the run grown to its ends. Text gives few such pairs: a
+// page costs a few bytes per row across and a few rows down, not a pass over every pixel each way.
 std::vector<LongRun> find_long_runs(const cv::Mat& ink, int len, bool horizontal) {
-  CV_Assert(ink.type() == CV_8U);
+  CV_Assert(ink.type() == CV_8U && len >= 2);
+  const int k = len / 2;
   std::vector<LongRun> runs;
   if (horizontal) {
-    for (int y = 0; y < ink.rows; ++y)
-      for_each_run(ink.ptr<uint8_t>(y), ink.cols, [&](int x0, int x1) {
+    for (int y = 0; y < ink.rows; ++y) {
+      const uint8_t* p = ink.ptr<uint8_t>(y);
+      for (int x = 0; x + k < ink.cols; x += k) {
+        if (!p[x] || !p[x + k] || find_byte(p, x, x + k, false) < x + k) continue;
+        int x0 = x, x1 = find_byte(p, x + k, ink.cols, false);
+        while (x0 > 0 && p[x0 - 1]) --x0;
         if (x1 - x0 >= len) runs.push_back({y, x0, x1});
-      });
+        x = (x1 + k - 1) / k * k - k;  // the next pair starts at or past the run's end
+      }
+    }
     return runs;
   }
-  // Row by row (the page is read in memory order), with the length of the run ending above the row kept
-  // per column; the loops over a row vectorize.
+  const size_t step = ink.step;
   const int cols = ink.cols;
-  std::vector<int> run(size_t(cols), 0);
-  const std::vector<uint8_t> blank_row(size_t(cols), 0);
-  for (int y = 0; y <= ink.rows; ++y) {
-    const uint8_t* in = y < ink.rows ? ink.ptr<uint8_t>(y) : blank_row.data();
-    int* r = run.data();
-    // A long run ends where its column's ink stops: rare, so the row is searched only when it holds one.
-    int ends = 0;
-    for (int x = 0; x < cols; ++x) ends |= (in[x] == 0) & (r[x] >= len);
-    if (ends)
-      for (int x = 0; x < cols; ++x)
-        if (!in[x] && r[x] >= len) runs.push_back({x, y - r[x], y});
-    for (int x = 0; x < cols; ++x) r[x] = in[x] ? r[x] + 1 : 0;
+  thread_local std::vector<uint8_t> both;
+  thread_local std::vector<int> done;  // per column: the end of the last run found there
+  both.resize(size_t(cols));
+  done.assign(size_t(cols), 0);
+  for (int y = 0; y + k < ink.rows; y += k) {
+    const uint8_t *a = ink.ptr<uint8_t>(y), *b = ink.ptr<uint8_t>(y + k);
+    for (int x = 0; x < cols; ++x) both[size_t(x)] = uint8_t(-uint8_t((a[x] != 0) & (b[x] != 0)));
+    for_each_run(both.data(), cols, [&](int c0, int c1) {
+      for (int x = c0; x < c1; ++x) {
+        if (y < done[size_t(x)]) continue;  // inside the run found from an earlier pair
+        const uint8_t* col = ink.data + size_t(x);
+        int y0 = y + 1;
+        while (y0 < y + k && col[size_t(y0) * step]) ++y0;
+        if (y0 < y + k) continue;
+        y0 = y;
+        while (y0 > 0 && col[size_t(y0 - 1) * step]) --y0;
+        int y1 = y + k + 1;
+        while (y1 < ink.rows && col[size_t(y1) * step]) ++y1;
+        done[size_t(x)] = y1;
+        if (y1 - y0 >= len) runs.push_back({x, y0, y1});
+      }
+    });
   }
+  std::sort(runs.begin(), runs.end(), [](const LongRun& p, const LongRun& q) {
+    return p.to != q.to ? p.to < q.to : p.line < q.line;
+  });
   return runs;
 }
 

@@ -67,9 +67,9 @@ cv::Mat binarize(const cv::Mat& gray, const std::string& method);
 // Whether the background lightness varies a lot across the page (shadows, uneven scans).
 bool uneven_background(const cv::Mat& gray);
 // Opening of a binary mask (ink 255) by a 1 x len line, horizontal or vertical: the pixels in runs of
-// at least `len` ink pixels along that axis. One pass per pixel, where cv::morphologyEx costs O(len)
-// per pixel (table rules: len is five text heights). Differs from it only at the image border, which
-// OpenCV's erosion treats as ink.
+// at least `len` (>= 2) ink pixels along that axis. Looks at about one pixel in len / 2 along the axis,
+// where cv::morphologyEx costs O(len) per pixel (table rules: len is five text heights). Differs from it
+// only at the image border, which OpenCV's erosion treats as ink.
 cv::Mat long_runs(const cv::Mat& ink, int len, bool horizontal);
 // Skew of the ink in degrees (counter-clockwise positive), searched in [-max_deg, max_deg]
 // by projection profiles; 0 for a blank page.

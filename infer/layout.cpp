@@ -130,54 +130,82 @@ double estimate_skew(const cv::Mat& ink, double max_deg) {
   const cv::Mat& mask = ink;
   const int n = cv::countNonZero(mask);
   if (n < 50) return 0;
-  // Every stride-th ink pixel in raster order, as doubles (the projection is computed in double).
+  // Every stride-th ink pixel in raster order, kept as x per row (a quarter of the memory of (x, y) as
+  // doubles: the points are read once per angle tried, ~50 times, and so stay in the core's cache).
   const size_t max_points = 80000, stride = size_t(n) / max_points + 1;
-  std::vector<double> px, py;
+  struct Row {
+    int y;
+    size_t begin, end;  // its points in xs
+  };
+  thread_local std::vector<int> xs;
+  thread_local std::vector<Row> rows;
+  xs.clear(), rows.clear();
   int x_min = mask.cols, x_max = 0;  // the points' box (with y_min, y_max)
   size_t next = 0, i = 0;  // the index of the next point to take, of the run's first pixel
-  for (int y = 0; y < mask.rows; ++y)
+  for (int y = 0; y < mask.rows; ++y) {
+    const size_t begin = xs.size();
     for_each_run(mask.ptr<uint8_t>(y), mask.cols, [&](int x0, int x1) {
       for (const size_t end = i + size_t(x1 - x0); next < end; next += stride) {
-        px.push_back(x0 + int(next - i)), py.push_back(y);
-        x_min = std::min(x_min, int(px.back())), x_max = std::max(x_max, int(px.back()));
+        xs.push_back(x0 + int(next - i));
+        x_min = std::min(x_min, xs.back()), x_max = std::max(x_max, xs.back());
       }
       i += size_t(x1 - x0);
     });
-  const double y_min = py.front(), y_max = py.back();
+    if (xs.size() > begin) rows.push_back({y, begin, xs.size()});
+  }
+  const double y_min = rows.front().y, y_max = rows.back().y;
   const int offset = mask.cols + 1, bins = mask.rows + 2 * mask.cols + 4;
-  std::vector<int> bin(px.size()), hist(8 * size_t(bins), 0);
-  // Sharpness of the projection of the ink onto the direction perpendicular to lines tilted by `deg`.
-  // The bins are found first (that loop vectorizes), then counted: point k in the (k % 8)-th of eight
-  // histograms, as neighbouring points share a bin and with one histogram each count waits for the last
-  // (unrolled, so that no index is computed per point).
+  thread_local std::vector<int> bin, hist;
+  bin.resize(size_t(mask.cols));  // one row's
+  hist.assign(8 * size_t(bins), 0);
+  // Sharpness of the projection of the ink onto the direction perpendicular to lines tilted by `deg`: the
+  // sum of the squared bin counts. A row's bins are found first (that loop vectorizes), then counted: point
+  // k in the (k % 8)-th of eight histograms, as neighbouring points share a bin and with one histogram
+  // each count waits for the last (unrolled, so that no index is computed per point).
   auto score = [&](double deg) {
     double r = deg * CV_PI / 180, s = std::sin(r), c = std::cos(r);
     auto bin_of = [&](double x, double y) { return int(x * s + y * c) + offset; };
-    for (size_t k = 0; k < px.size(); ++k) bin[k] = bin_of(px[k], py[k]);
     int* h[8];
     for (int j = 0; j < 8; ++j) h[j] = &hist[size_t(j * bins)];
-    size_t k = 0;
-    for (; k + 8 <= bin.size(); k += 8)
-      for (int j = 0; j < 8; ++j) ++h[j][bin[k + size_t(j)]];
-    for (; k < bin.size(); ++k) ++h[k & 7][bin[k]];
-    // Only the bins of the points' box are summed (and cleared): a bin is monotonic in x and in y, rounding
-    // included, so those of the box's corners bound it; the others would add 0. The sum is exact: an
-    // integer below 2^53.
-    const int corner[4] = {bin_of(x_min, y_min), bin_of(x_max, y_min), bin_of(x_min, y_max), bin_of(x_max, y_max)};
-    double sum = 0;
-    for (int b = *std::min_element(corner, corner + 4), hi = *std::max_element(corner, corner + 4); b <= hi; ++b) {
-      int count = 0;
-      for (int j = 0; j < 8; ++j) count += h[j][b], h[j][b] = 0;
-      sum += double(count) * count;
+    for (const Row& row : rows) {
+      const double yc = row.y * c;  // y * c as bin_of computes it, once per row
+      const int* x = &xs[row.begin];
+      const size_t m = row.end - row.begin;
+      for (size_t k = 0; k < m; ++k) bin[k] = int(x[k] * s + yc) + offset;
+      size_t k = 0;
+      for (; k + 8 <= m; k += 8)
+        for (int j = 0; j < 8; ++j) ++h[j][bin[k + size_t(j)]];
+      for (; k < m; ++k) ++h[k & 7][bin[k]];
     }
-    return sum;
+    // Only the bins of the points' box are summed (and cleared): a bin is monotonic in x and in y, rounding
+    // included, so those of the box's corners bound it; the others would add 0. The eight histograms are
+    // added into the first (a loop over the bins that vectorizes); the sum is of integers, exact in int64
+    // and in the double it returns (below 2^53), whatever the order.
+    const int corner[4] = {bin_of(x_min, y_min), bin_of(x_max, y_min), bin_of(x_min, y_max), bin_of(x_max, y_max)};
+    const int lo = *std::min_element(corner, corner + 4), hi = *std::max_element(corner, corner + 4) + 1;
+    for (int j = 1; j < 8; ++j) {
+      for (int b = lo; b < hi; ++b) h[0][b] += h[j][b];
+      std::fill(h[j] + lo, h[j] + hi, 0);
+    }
+    int64_t sum = 0;
+    for (int b = lo; b < hi; ++b) sum += int64_t(h[0][b]) * h[0][b];
+    std::fill(h[0] + lo, h[0] + hi, 0);
+    return double(sum);
   };
-  double best = 0, best_score = score(0);
+  // The searches below meet angles already scored (0 in the coarse one, at least): looked up, not redone.
+  std::vector<std::pair<double, double>> scored;
+  auto score_once = [&](double deg) {
+    for (const auto& [d, sc] : scored)
+      if (d == deg) return sc;
+    scored.push_back({deg, score(deg)});
+    return scored.back().second;
+  };
+  double best = 0, best_score = score_once(0);
   // Coarse to fine: 0.5 degree steps over the range, then 0.05 and 0.01 around the best.
   for (double step : {0.5, 0.05, 0.01}) {
     double lo = step == 0.5 ? -max_deg : best - 6 * step, hi = step == 0.5 ? max_deg : best + 6 * step;
     for (double a = lo; a <= hi + 1e-9; a += step) {
-      double sc = score(a);
+      double sc = score_once(a);
       if (sc > best_score) best_score = sc, best = a;
     }
   }

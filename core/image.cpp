@@ -103,13 +103,13 @@ bool area_sums(const cv::Mat src, cv::Size size, double sx, double sy, cv::Mat& 
   }();
   constexpr int R = 4;
   std::vector<float> row_sums(R * w);
-  std::vector<uint8_t> any(size_t(src.cols)), all(size_t(src.cols)), blank_row(size_t(src.cols), 0);
+  std::vector<uint8_t> any(size_t(src.cols)), dark(size_t(src.cols)), blank_row(size_t(src.cols), 0);
   // A column whose pixels are all 255 (white paper, when a gray page is shrunk) sums to the same float in
   // every row: summed once here, in the same order as below, it is looked up (judging the lighting of a
   // page shrinks it by ~50: a column is 50 pixels, most of them white).
   std::vector<float> white(w);
   std::vector<uint8_t> white_span(w);  // whether the column is wide enough that the lookup pays
-  bool any_white_span = false;         // if none (a slight shrink, as of a line crop), `all` is not needed
+  bool any_white_span = false;         // if none (a slight shrink, as of a line crop), `dark` is not needed
   for (size_t dx = 0; dx < w; ++dx) {
     float b = 0;
     for (size_t k = xofs[dx]; k < xofs[dx + 1]; ++k) b += to_float[255] * xw.alpha[k];
@@ -124,7 +124,7 @@ bool area_sums(const cv::Mat src, cv::Size size, double sx, double sy, cv::Mat& 
     for (int i = 0; i < R; ++i) s[i] = y + i < src.rows ? src.ptr<uint8_t>(y + i) : blank_row.data();
     for (int x = 0; x < src.cols; ++x) any[size_t(x)] = s[0][x] | s[1][x] | s[2][x] | s[3][x];
     if (any_white_span)
-      for (int x = 0; x < src.cols; ++x) all[size_t(x)] = s[0][x] & s[1][x] & s[2][x] & s[3][x];
+      for (int x = 0; x < src.cols; ++x) dark[size_t(x)] = uint8_t(~(s[0][x] & s[1][x] & s[2][x] & s[3][x]));
     // Row sums of the destination columns [lo, hi): those within 2 of ink are summed, the others zeroed.
     size_t lo = w, hi = 0;
     for_each_run(any.data(), src.cols, [&](int x0, int x1) {
@@ -133,9 +133,9 @@ bool area_sums(const cv::Mat src, cv::Size size, double sx, double sy, cv::Mat& 
       for (; hi < d1; ++hi) {
         float b[R] = {};
         if (hi >= d0 && white_span[hi]) {
-          uint8_t a = 255;
-          for (size_t k = xofs[hi]; k < xofs[hi + 1]; ++k) a &= all[size_t(xw.src[k])];
-          if (a == 255) {
+          // The column's source pixels (a contiguous range) are all white: no dark byte, 8 at a time.
+          const int c0 = xw.src[xofs[hi]], c1 = xw.src[xofs[hi + 1] - 1] + 1;
+          if (find_byte(dark.data(), c0, c1, true) == c1) {
             for (int i = 0; i < R; ++i) row_sums[size_t(i) * w + hi] = white[hi];
             continue;
           }

@@ -53,7 +53,8 @@ int otsu_threshold(const std::array<int, 256>& h, int n) {
 // midpoint, the paper level standing for the local maximum), if that darkest pixel stands clear of the
 // paper's noise. Next to dark ink the midpoint lies below t, so dark text keeps its Otsu strokes.
 // Clean renders are left alone: their paper is one gray level, where noise spreads it over several.
-void add_faint_ink(const cv::Mat& gray, const std::array<int, 256>& h, int t, cv::Mat& ink) {
+// Returns whether it looked for faint ink (whether ink may have changed).
+bool add_faint_ink(const cv::Mat& gray, const std::array<int, 256>& h, int t, cv::Mat& ink) {
   int paper = t + 1;
   for (int v = t + 1; v < 256; ++v)
     if (h[size_t(v)] > h[size_t(paper)]) paper = v;
@@ -61,7 +62,7 @@ void add_faint_ink(const cv::Mat& gray, const std::array<int, 256>& h, int t, cv
   // born-digital renders, 6-18 on the degraded test pages).
   int spread = 1;
   while (paper - spread > t && int64_t(h[size_t(paper - spread)]) * 50 >= h[size_t(paper)]) ++spread;
-  if (spread < 3) return;
+  if (spread < 3) return false;
   thread_local cv::Mat darkest;
   cv::erode(gray, darkest, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
   const int clear = paper - 3 * spread, cols = gray.cols;  // (cols: a local, or the loop won't vectorize)
@@ -71,10 +72,12 @@ void add_faint_ink(const cv::Mat& gray, const std::array<int, 256>& h, int t, cv
     for (int x = 0; x < cols; ++x)  // d clear of the noise, g <= (paper + d) / 2
       o[x] |= uint8_t(-uint8_t((d[x] <= clear) & (2 * g[x] <= paper + d[x])));
   }
+  return true;
 }
 
-// binarize() into ink (analyze_page keeps one buffer per thread).
-void binarize_to(const cv::Mat& gray, const std::string& method, cv::Mat& ink) {
+// binarize() into ink (analyze_page keeps one buffer per thread). Returns the number of ink pixels where
+// it comes for free (the skew estimate needs it: a pass over the page saved), else -1.
+int binarize_to(const cv::Mat& gray, const std::string& method, cv::Mat& ink) {
   if (method == "sauvola" || (method == "auto" && uneven_background(gray))) {
     int w = std::max(15, std::min(gray.cols, gray.rows) / 40) | 1;
     cv::Mat g, mean, sq;
@@ -88,8 +91,10 @@ void binarize_to(const cv::Mat& gray, const std::string& method, cv::Mat& ink) {
     ink = g < thr;
     // Flat white areas: Sauvola's threshold sits just below the background; keep only clear ink.
     ink &= g < (mean - 8);
-    if (cv::countNonZero(ink) > int(ink.total() / 2)) cv::bitwise_not(ink, ink);  // light text on dark
-    return;
+    const int count = cv::countNonZero(ink);
+    if (count <= int(ink.total() / 2)) return count;
+    cv::bitwise_not(ink, ink);  // light text on dark
+    return int(ink.total()) - count;
   }
   // Otsu: ink is gray <= t. One pass makes the histogram, which gives t (as cv::threshold's Otsu finds it)
   // and the ink count (no countNonZero), so the light-on-dark flip is thresholded directly.
@@ -99,7 +104,8 @@ void binarize_to(const cv::Mat& gray, const std::string& method, cv::Mat& ink) {
   for (int v = 0; v <= t; ++v) ink_count += h[size_t(v)];
   const bool flip = ink_count > int(gray.total() / 2);  // light text on dark
   cv::threshold(gray, ink, t, 255, flip ? cv::THRESH_BINARY : cv::THRESH_BINARY_INV);
-  if (method == "auto" && !flip) add_faint_ink(gray, h, t, ink);
+  if (method == "auto" && !flip && add_faint_ink(gray, h, t, ink)) return -1;
+  return flip ? int(gray.total()) - ink_count : ink_count;
 }
 
 }  // namespace
@@ -126,9 +132,9 @@ cv::Mat binarize(const cv::Mat& gray, const std::string& method) {
   return ink;
 }
 
-double estimate_skew(const cv::Mat& ink, double max_deg) {
+double estimate_skew(const cv::Mat& ink, double max_deg, int ink_count) {
   const cv::Mat& mask = ink;
-  const int n = cv::countNonZero(mask);
+  const int n = ink_count >= 0 ? ink_count : cv::countNonZero(mask);
   if (n < 50) return 0;
   // Every stride-th ink pixel in raster order, kept as x per row (a quarter of the memory of (x, y) as
   // doubles: the points are read once per angle tried, ~50 times, and so stay in the core's cache).
@@ -689,10 +695,10 @@ double text_height(const Components& cs, int page_rows) {
 // many pages at once those faults contend.
 cv::Mat straighten(const cv::Mat& gray, const LayoutOptions& opt, PageLayout& page) {
   thread_local cv::Mat ink;
-  binarize_to(gray, opt.binarize, ink);
+  const int ink_count = binarize_to(gray, opt.binarize, ink);
   page.straight = gray;
   if (!opt.deskew) return ink;
-  double a = estimate_skew(ink, opt.max_skew);
+  double a = estimate_skew(ink, opt.max_skew, ink_count);
   // Under 0.06 degrees the page is left as it is: a 2,500-pixel line moves 2-3 px end to end, less than
   // the interpolation of a rotation would blur.
   page.angle = std::abs(a) < 0.06 ? 0.0 : std::round(a * 100) / 100;

@@ -72,8 +72,9 @@ bool uneven_background(const cv::Mat& gray);
 // only at the image border, which OpenCV's erosion treats as ink.
 cv::Mat long_runs(const cv::Mat& ink, int len, bool horizontal);
 // Skew of the ink in degrees (counter-clockwise positive), searched in [-max_deg, max_deg]
-// by projection profiles; 0 for a blank page.
-double estimate_skew(const cv::Mat& ink, double max_deg);
+// by projection profiles; 0 for a blank page. ink_count: its number of ink pixels where the caller knows
+// it (else counted here).
+double estimate_skew(const cv::Mat& ink, double max_deg, int ink_count = -1);
 using Components = std::vector<std::pair<cv::Rect, int>>;  // box and pixel count of each ink component
 // The 8-connected components of a mask (ink: nonzero), box and pixel count, in the order
 // cv::connectedComponentsWithStats gives them; origin places the mask in its page (a view of part of it)

@@ -166,3 +166,22 @@ TEST(Image, PrepareLineIsTheOldFormulation) {
     EXPECT_TRUE(same_bytes(got, expected)) << i << " " << img.size() << " height " << p.height;
   }
 }
+
+TEST(Image, FindByteIsTheFirstMatch) {
+  // find_byte tests 8 or 16 bytes at once: it must still stop at the first (non)zero byte of any stretch.
+  cv::RNG rng(5);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<uint8_t> p(size_t(rng.uniform(0, 80)), 0);
+    for (int k = rng.uniform(0, 6); k-- > 0 && !p.empty();) {  // a few runs of nonzero values, some all 255
+      const int a = rng.uniform(0, int(p.size())), b = std::min(int(p.size()), a + rng.uniform(1, 40));
+      for (int x = a; x < b; ++x) p[size_t(x)] = uint8_t(i % 2 ? 255 : rng.uniform(1, 256));
+    }
+    const int n = int(p.size());
+    for (int from = 0; from <= n; ++from)
+      for (bool ink : {true, false}) {
+        int expect = from;
+        while (expect < n && (p[size_t(expect)] != 0) != ink) ++expect;
+        ASSERT_EQ(ocrkit::find_byte(p.data(), from, n, ink), expect) << i << " " << from << " " << ink;
+      }
+  }
+}

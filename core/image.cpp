@@ -4,7 +4,9 @@
 #include <array>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <numeric>
+#include <type_traits>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
@@ -210,7 +212,13 @@ static void percentiles(const std::array<int, 256>& hist, size_t n, int& lo, int
   if (lo > hi) lo = hi;
 }
 
-cv::Mat prepare_line(const cv::Mat& image, const PreprocessParams& p, int* content_width) {
+uint16_t bfloat16_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return uint16_t((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+cv::Mat prepare_line(const cv::Mat& image, const PreprocessParams& p, int* content_width, bool bfloat16) {
   cv::Mat gray = to_gray8(image);
   // Scale to the target height first (cheap later steps, same result at any input resolution).
   int w = std::max(1, static_cast<int>(std::lround(double(gray.cols) * p.height / gray.rows)));
@@ -243,15 +251,21 @@ cv::Mat prepare_line(const cv::Mat& image, const PreprocessParams& p, int* conte
   int padded = std::max(w, p.min_width);
   padded = (padded + p.width_multiple - 1) / p.width_multiple * p.width_multiple;
   if (content_width) *content_width = w;
-  cv::Mat out(p.height, padded, CV_32F);
-  const float* value = lut.ptr<float>();
-  for (int y = 0; y < p.height; ++y) {
-    const uint8_t* g = resized.ptr<uint8_t>(y);
-    float* o = out.ptr<float>(y);
-    for (int x = 0; x < w; ++x) o[x] = value[g[x]];
-    std::fill(o + w, o + padded, 0.f);  // background
-  }
-  return out;
+  auto fill = [&](auto* value, int type) {  // 0 is background in both types
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(value)>>;
+    cv::Mat out(p.height, padded, type);
+    for (int y = 0; y < p.height; ++y) {
+      const uint8_t* g = resized.ptr<uint8_t>(y);
+      T* o = out.ptr<T>(y);
+      for (int x = 0; x < w; ++x) o[x] = value[g[x]];
+      std::fill(o + w, o + padded, T(0));
+    }
+    return out;
+  };
+  if (!bfloat16) return fill(lut.ptr<float>(), CV_32F);
+  uint16_t bits[256];
+  for (int v = 0; v < 256; ++v) bits[v] = bfloat16_bits(lut.at<float>(v));
+  return fill(bits, CV_16U);
 }
 
 cv::Mat read_image(const std::string& path) {

@@ -28,8 +28,13 @@ struct PreprocessParams {
 cv::Mat to_gray8(const cv::Mat& image);
 
 // The model input for one crop: CV_32F, params.height rows, width in [min_width, max_width] rounded up
-// to width_multiple; `content_width` (optional) receives the width before padding.
-cv::Mat prepare_line(const cv::Mat& image, const PreprocessParams& params, int* content_width = nullptr);
+// to width_multiple; `content_width` (optional) receives the width before padding. With `bfloat16` the
+// same values as bfloat16 bit patterns in CV_16U (rounded to nearest even, as torch converts): what a
+// bf16 model on a GPU is fed, in half the bytes and without a conversion where batches are assembled.
+cv::Mat prepare_line(const cv::Mat& image, const PreprocessParams& params, int* content_width = nullptr,
+                     bool bfloat16 = false);
+// float -> bfloat16 bits, rounded to nearest even (c10::BFloat16's rounding; finite values).
+uint16_t bfloat16_bits(float f);
 
 // cv::resize(src, dst, dsize, 0, 0, cv::INTER_AREA), the same bit for bit; several times faster where
 // OpenCV takes its general area path (8-bit one channel shrunk by a non-integer factor).

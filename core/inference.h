@@ -1,6 +1,7 @@
 // Batched recognition with an in-memory model: the one inference path, shared by Recognizer (eval,
 // infer) and the trainer's validation.
 #pragma once
+#include <memory>
 #include <opencv2/core.hpp>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "core/model.h"
 #include "core/recognizer.h"
 #include "core/runtime.h"
+#include "core/torch_compat.h"
 
 namespace ocrkit {
 
@@ -21,8 +23,20 @@ struct InferenceContext {
   DecodeOptions decode;
   int max_batch_pixels = kCpuBatchPixels;
   RecognitionTimes times;  // accumulated by recognize_crops
-  torch::Tensor staging;   // pinned host buffer the GPU batches are assembled in
+  // Pinned host buffers of the two GPU calls in flight (one is assembled while the other runs).
+  struct CallBuffers {
+    torch::Tensor input;    // the staged batch (stack_lines)
+    torch::Tensor frames;   // int64: each line's frames
+    torch::Tensor scores;   // float: each frame's best and blank probability, or every class's
+    torch::Tensor classes;  // int64: each frame's best class
+    std::shared_ptr<compat::StreamEvent> outputs_back;  // recorded after the copies back to the host
+  };
+  CallBuffers calls[2];
 };
+
+// Whether lines for this context are prepared as bfloat16 (CV_16U bits): a bf16 model on CUDA, whose
+// first convolution takes its input in bf16 anyway (the same outputs; half the bytes to assemble and send).
+bool stages_bfloat16(const InferenceContext& ctx);
 
 // Preprocesses, groups crops of similar width into batches, runs the model in inference mode and
 // decodes; results come back in input order. The model must be in eval() mode.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <type_traits>
 #include <numeric>
+#include <optional>
 
 #include "core/checkpoint.h"
 #include "core/inference.h"
@@ -23,10 +24,10 @@ void copy_lines(const std::vector<cv::Mat>& prepared, T* base, int64_t begin, in
     for (int y = 0; y < h; ++y) {
       T* row = base + (i * h + y) * w;
       const int cols = y < m.rows ? m.cols : 0;
-      const float* src = cols ? m.ptr<float>(y) : nullptr;
-      if constexpr (std::is_same_v<T, float>) {
-        if (cols) std::memcpy(row, src, sizeof(float) * size_t(cols));
-      } else {
+      if (cols && (std::is_same_v<T, float> || m.type() == CV_16U)) {  // already of type T (checked)
+        std::memcpy(row, m.ptr(y), sizeof(T) * size_t(cols));
+      } else if (cols) {
+        const float* src = m.ptr<float>(y);
         for (int x = 0; x < cols; ++x) row[x] = T(src[x]);
       }
       std::fill(row + cols, row + w, T(0.0f));  // padding = background
@@ -39,7 +40,11 @@ torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch:
                           int64_t min_width, torch::ScalarType dtype) {
   const int64_t n = std::max<int64_t>(int64_t(prepared.size()), min_count), h = prepared.empty() ? 0 : prepared[0].rows;
   int64_t w = min_width;
-  for (const auto& m : prepared) w = std::max<int64_t>(w, m.cols);
+  for (const auto& m : prepared) {
+    w = std::max<int64_t>(w, m.cols);
+    if (m.type() != CV_32F && !(m.type() == CV_16U && dtype == torch::kBFloat16))
+      throw std::invalid_argument("stack_lines: lines are CV_32F, or bfloat16 bits (CV_16U) for a bfloat16 batch");
+  }
   const auto options = torch::TensorOptions().dtype(dtype).pinned_memory(pin);
   torch::Tensor batch;
   if (staging) {
@@ -77,13 +82,34 @@ int64_t shape_bucket(int64_t v, int64_t step, int64_t per_octave = 4) {
   step = std::max<int64_t>(step, octave / per_octave);
   return (v + step - 1) / step * step;
 }
+
+// A view of `shape` into a pinned host buffer of `type`, grown (never shrunk) as needed.
+torch::Tensor pinned_view(torch::Tensor& buffer, at::IntArrayRef shape, torch::ScalarType type) {
+  const int64_t numel = c10::multiply_integers(shape);
+  if (!buffer.defined() || buffer.scalar_type() != type || buffer.numel() < numel)
+    buffer = torch::empty({numel * 3 / 2 + 1}, torch::TensorOptions().dtype(type).pinned_memory(true));
+  return buffer.narrow(0, 0, numel).view(shape);
+}
+
+// One model call: the lines at order[start, end) and each frame's scores for them, on the host once
+// outputs_back (CUDA) is reached: [2, N, T] best and blank probability with [N, T] best class, or
+// [N, T, C] every class's probability.
+struct ModelCall {
+  size_t start = 0, end = 0;
+  torch::Tensor scores, classes;
+  const compat::StreamEvent* outputs_back = nullptr;
+};
 }  // namespace
 
-PreparedLine prepare_for_model(const cv::Mat& crop, const PreprocessParams& params) {
+PreparedLine prepare_for_model(const cv::Mat& crop, const PreprocessParams& params, bool bfloat16) {
   PreparedLine line;
-  line.input = prepare_line(crop, params, &line.content_width);
+  line.input = prepare_line(crop, params, &line.content_width, bfloat16);
   line.source_width = crop.cols;
   return line;
+}
+
+bool stages_bfloat16(const InferenceContext& ctx) {
+  return ctx.runtime.device.is_cuda() && ctx.runtime.dtype == torch::kBFloat16;
 }
 
 std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector<cv::Mat>& crops) {
@@ -92,7 +118,7 @@ std::vector<LineResult> recognize_crops(InferenceContext& ctx, const std::vector
   // Preparing lines is per-line CPU work: spread over the intra-op threads, or a GPU waits for one
   // core (a page's ~60 lines are ~60 ms of resizing on one thread).
   at::parallel_for(0, int64_t(crops.size()), 16, [&](int64_t begin, int64_t end) {
-    for (auto i = size_t(begin); i < size_t(end); ++i) prepared[i] = prepare_for_model(crops[i], ctx.preprocess);
+    for (auto i = size_t(begin); i < size_t(end); ++i) prepared[i] = prepare_for_model(crops[i], ctx.preprocess, stages_bfloat16(ctx));
   });
   ctx.times.prepare += seconds_since(t0);
   return recognize_prepared(ctx, prepared);
@@ -102,16 +128,18 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
   const size_t n = prepared.size();
   std::vector<LineResult> results(n);
   if (n == 0) return results;
+  const int line_type = stages_bfloat16(ctx) ? CV_16U : CV_32F;
   for (const auto& p : prepared)
-    if (p.input.type() != CV_32F || p.input.rows != ctx.preprocess.height)
+    if (p.input.type() != line_type || p.input.rows != ctx.preprocess.height)
       throw std::invalid_argument("recognize: a line was not prepared for this model (expected " +
-                                  std::to_string(ctx.preprocess.height) + " float rows)");
+                                  std::to_string(ctx.preprocess.height) + " rows of " +
+                                  (line_type == CV_16U ? "bfloat16" : "float") + ")");
   // Sort by width so each batch pads little; results are written back by index.
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prepared[a].input.cols < prepared[b].input.cols; });
   c10::InferenceMode inference;
-  const bool pin = ctx.runtime.device.is_cuda();
+  const bool gpu = ctx.runtime.device.is_cuda();
   // Greedy decoding reduces each frame to its best allowed class on the device (see ctc_decode_best).
   const bool frame_best = !decode_needs_all_classes(ctx.decode);
   const std::vector<char> allowed = allowed_classes(ctx.charset, ctx.decode.alphabet, ctx.charset.num_classes());
@@ -124,63 +152,81 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
   // no two batches would share one: line count and width are rounded up to a few sizes per octave so
   // shapes repeat (blank rows and columns, padding as in training batches).
   // On CUDA with autocast the first convolution takes the input in the autocast type: staged in it.
+  // bf16 lines come prepared in it (stages_bfloat16).
   const torch::ScalarType staged_type =
-      pin && (ctx.runtime.dtype == torch::kBFloat16 || ctx.runtime.dtype == torch::kFloat16) ? ctx.runtime.dtype : torch::kFloat32;
-  auto padded_width = [&](size_t k) { return pin ? shape_bucket(prepared[order[k]].input.cols, 32) : prepared[order[k]].input.cols; };
-  for (size_t start = 0; start < n;) {
-    // Grow the batch while its padded size stays within the pixel budget (widest item last) and the
-    // widest item is at most 2x the narrowest (+32 px): the models were trained on batches of similar
-    // widths, and a short line padded to many times its width reads as garbage (on 30 held-out pages,
-    // median page CER 1.37% at 2x, 1.40% at 1.5x, 1.71% at 1.25x, 1.68% unlimited).
-    size_t end = start + 1;
-    const int64_t narrowest = prepared[order[start]].input.cols, max_cols = std::max<int64_t>(narrowest * 2, narrowest + 32);
-    while (end < n && padded_width(end) <= max_cols &&
-           int64_t(end - start + 1) * padded_width(end) * ctx.preprocess.height <= ctx.max_batch_pixels)
-      ++end;
+      gpu && (ctx.runtime.dtype == torch::kBFloat16 || ctx.runtime.dtype == torch::kFloat16) ? ctx.runtime.dtype : torch::kFloat32;
+  auto padded_width = [&](size_t k) { return gpu ? shape_bucket(prepared[order[k]].input.cols, 32) : prepared[order[k]].input.cols; };
+
+  // Stacks lines order[start, end), sends them and enqueues the model and the copies back; on CUDA it
+  // returns before the device is done, with `buffers` in use until call.outputs_back is reached.
+  auto launch = [&](size_t start, size_t end, InferenceContext::CallBuffers& buffers) {
+    ModelCall call{start, end};
     std::vector<cv::Mat> group;
     for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]].input);
-    torch::Tensor probs, best_class, best_and_blank;  // all classes, or each frame's best + blank
     auto t0 = std::chrono::steady_clock::now();
-    {
-      compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
-      // Line counts in two sizes per octave (blank rows cost little; each new shape costs cuDNN plans).
-      const int64_t count = pin ? shape_bucket(int64_t(group.size()), 8, 2) : 0;
-      auto x = stack_lines(group, pin, pin ? &ctx.staging : nullptr, count, padded_width(end - 1), staged_type);
-      ctx.times.stack += seconds_since(t0);
-      t0 = std::chrono::steady_clock::now();
-      // The staging buffer is free again at the next call: this call ends by copying results back
-      // (synchronous, after the input's copy on the same stream).
-      x = x.to(ctx.runtime.device, /*non_blocking=*/pin);
-      std::vector<int64_t> frames;  // each line's own frames, as the trainer counts them
-      for (const auto& m : group) frames.push_back(m.cols / OcrModelImpl::kStride);
-      frames.resize(size_t(x.size(0)), 1);  // blank rows
-      probs = torch::softmax(ctx.model->forward(x, torch::tensor(frames, torch::kLong)).to(torch::kFloat32), -1);
-      if (frame_best) {
-        auto candidates = disallowed.defined() ? probs.masked_fill(disallowed, -1.0f) : probs;
-        auto best = candidates.max(-1);  // [N, T] probability and class
-        best_and_blank = torch::stack({std::get<0>(best), probs.select(-1, 0)}).to(torch::kCPU).contiguous();
-        best_class = std::get<1>(best).to(torch::kLong).to(torch::kCPU).contiguous();
-      } else {
-        probs = probs.to(torch::kCPU).contiguous();
-      }
+    compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
+    const int64_t lines = int64_t(group.size());
+    auto x = stack_lines(group, gpu, gpu ? &buffers.input : nullptr, 0, padded_width(end - 1), staged_type);
+    // Line counts on CUDA are powers of two (each new shape costs cuDNN plans, ~4 ms per convolution on
+    // an H100): the blank rows are added on the device, so they cost neither stacking nor sending.
+    const int64_t count = gpu ? shape_bucket(lines, 8, 1) : lines;
+    // Each line's own frames, as the trainer counts them (1 for blank rows).
+    auto frames = gpu ? pinned_view(buffers.frames, {count}, torch::kLong) : torch::empty({count}, torch::kLong);
+    int64_t* line_frames = frames.data_ptr<int64_t>();
+    for (int64_t r = 0; r < count; ++r) line_frames[r] = r < lines ? group[size_t(r)].cols / OcrModelImpl::kStride : 1;
+    ctx.times.stack += seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    if (gpu) {
+      auto on_device = torch::empty({count, x.size(1), x.size(2), x.size(3)}, x.options().device(ctx.runtime.device).pinned_memory(false));
+      on_device.narrow(0, 0, lines).copy_(x, /*non_blocking=*/true);
+      if (count > lines) on_device.narrow(0, lines, count - lines).zero_();
+      x = on_device;
+    }
+    auto probs = torch::softmax(ctx.model->forward(x, frames.to(ctx.runtime.device, /*non_blocking=*/gpu)).to(torch::kFloat32), -1);
+    require_charset_classes(int(probs.size(2)), ctx.charset);
+    torch::Tensor scores = probs, classes;
+    if (frame_best) {
+      auto candidates = disallowed.defined() ? probs.masked_fill(disallowed, -1.0f) : probs;
+      auto best = candidates.max(-1);  // [N, T] probability and class
+      scores = torch::stack({std::get<0>(best), probs.select(-1, 0)});
+      classes = std::get<1>(best);
+    }
+    if (gpu) {
+      call.scores = pinned_view(buffers.scores, scores.sizes(), torch::kFloat32).copy_(scores, /*non_blocking=*/true);
+      if (classes.defined())
+        call.classes = pinned_view(buffers.classes, classes.sizes(), torch::kLong).copy_(classes, /*non_blocking=*/true);
+      if (!buffers.outputs_back) buffers.outputs_back = std::make_shared<compat::StreamEvent>(ctx.runtime.device);
+      buffers.outputs_back->record();
+      call.outputs_back = buffers.outputs_back.get();
+    } else {
+      call.scores = scores.contiguous();
+      if (classes.defined()) call.classes = classes.contiguous();
     }
     ctx.times.model += seconds_since(t0);
     ++ctx.times.batches;
+    return call;
+  };
+
+  // Waits for a call's outputs and decodes its lines into `results`.
+  auto finish = [&](const ModelCall& call) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (call.outputs_back) call.outputs_back->wait();
+    ctx.times.model += seconds_since(t0);
     t0 = std::chrono::steady_clock::now();
-    const int64_t frames = probs.size(1), classes = probs.size(2), lines = probs.size(0);
-    require_charset_classes(int(classes), ctx.charset);
-    at::parallel_for(int64_t(start), int64_t(end), 8, [&](int64_t first, int64_t last) {
+    const int64_t frames = frame_best ? call.scores.size(2) : call.scores.size(1);
+    const int64_t lines = frame_best ? call.scores.size(1) : call.scores.size(0), classes = call.scores.size(-1);
+    at::parallel_for(int64_t(call.start), int64_t(call.end), 8, [&](int64_t first, int64_t last) {
       for (size_t k = size_t(first); k < size_t(last); ++k) {
         const size_t i = order[k];
         const int64_t used = std::min<int64_t>(frames, prepared[i].input.cols / OcrModelImpl::kStride);
-        const int64_t row = int64_t(k - start);
+        const int64_t row = int64_t(k - call.start);
         Decoded d;
         if (frame_best) {
-          const float* best_prob = best_and_blank.data_ptr<float>() + row * frames;
-          d = ctc_decode_best(best_class.data_ptr<int64_t>() + row * frames, best_prob, best_prob + lines * frames,
+          const float* best_prob = call.scores.data_ptr<float>() + row * frames;
+          d = ctc_decode_best(call.classes.data_ptr<int64_t>() + row * frames, best_prob, best_prob + lines * frames,
                               int(used), ctx.charset);
         } else {
-          d = ctc_decode(probs.data_ptr<float>() + row * frames * classes, int(used), int(classes), ctx.charset, ctx.decode);
+          d = ctc_decode(call.scores.data_ptr<float>() + row * frames * classes, int(used), int(classes), ctx.charset, ctx.decode);
         }
         LineResult& r = results[i];
         r.text = d.text;
@@ -194,7 +240,34 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
       }
     });
     ctx.times.decode += seconds_since(t0);
-    start = end;
+  };
+
+  // Two calls in flight on CUDA: while the device runs one, this thread decodes the one before and
+  // stacks the next. A call's buffers are reused two calls later, after its outputs came back.
+  std::optional<ModelCall> running;
+  int slot = 0;
+  try {
+    for (size_t start = 0; start < n;) {
+      // Grow the batch while its padded size stays within the pixel budget (widest item last) and the
+      // widest item is at most 2x the narrowest (+32 px): the models were trained on batches of similar
+      // widths, and a short line padded to many times its width reads as garbage (on 30 held-out pages,
+      // median page CER 1.37% at 2x, 1.40% at 1.5x, 1.71% at 1.25x, 1.68% unlimited).
+      size_t end = start + 1;
+      const int64_t narrowest = prepared[order[start]].input.cols, max_cols = std::max<int64_t>(narrowest * 2, narrowest + 32);
+      while (end < n && padded_width(end) <= max_cols &&
+             int64_t(end - start + 1) * padded_width(end) * ctx.preprocess.height <= ctx.max_batch_pixels)
+        ++end;
+      ModelCall call = launch(start, end, ctx.calls[slot]);
+      if (running) finish(*running);
+      running = std::move(call);
+      slot ^= 1;
+      start = end;
+    }
+    if (running) finish(*running);
+  } catch (...) {
+    // The device may still be reading or writing this context's pinned buffers.
+    if (gpu) compat::cuda_synchronize();
+    throw;
   }
   return results;
 }
@@ -224,6 +297,17 @@ Recognizer::Recognizer(const std::string& checkpoint_path, const RecognizerOptio
   log_line("model", checkpoint_path + ": " + ck.config.get_string("model.arch") + ", " +
                         std::to_string(ck.charset.num_classes() - 1) + " characters, height " +
                         std::to_string(ck.preprocess.height) + ", decode " + impl_->ctx.decode.method);
+  if (rt.device.is_cuda()) {
+    // The first call loads CUDA kernels and creates the cuDNN and cuBLAS handles (0.3-0.4 s on an H100):
+    // paid here, with loading the model, not by the first pages.
+    const auto t0 = std::chrono::steady_clock::now();
+    PreparedLine blank;
+    blank.input = cv::Mat::zeros(ck.preprocess.height, 64, stages_bfloat16(impl_->ctx) ? CV_16U : CV_32F);
+    blank.content_width = blank.source_width = blank.input.cols;
+    recognize_prepared(impl_->ctx, {blank});
+    impl_->ctx.times = {};
+    log_line("model", "first CUDA call (kernels, library handles): " + std::to_string(int(1e3 * seconds_since(t0))) + " ms");
+  }
 }
 
 Recognizer::~Recognizer() = default;
@@ -232,7 +316,9 @@ std::vector<LineResult> Recognizer::recognize(const std::vector<cv::Mat>& crops)
   return recognize_crops(impl_->ctx, crops);
 }
 
-PreparedLine Recognizer::prepare(const cv::Mat& crop) const { return prepare_for_model(crop, impl_->ctx.preprocess); }
+PreparedLine Recognizer::prepare(const cv::Mat& crop) const {
+  return prepare_for_model(crop, impl_->ctx.preprocess, stages_bfloat16(impl_->ctx));
+}
 
 std::vector<LineResult> Recognizer::recognize(const std::vector<PreparedLine>& lines) {
   return recognize_prepared(impl_->ctx, lines);

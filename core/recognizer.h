@@ -36,11 +36,11 @@ struct RecognitionTimes {
 
 // A line crop turned into the model's input (prepare_line): the checkpoint's height, ink = 1, padded.
 struct PreparedLine {
-  cv::Mat input;           // CV_32F
+  cv::Mat input;           // CV_32F, or bfloat16 bits in CV_16U for a bf16 model on a GPU
   int content_width = 0;   // columns of `input` holding the crop (the rest is padding)
   int source_width = 0;    // the crop's own width (character positions are mapped back to it)
 };
-PreparedLine prepare_for_model(const cv::Mat& crop, const PreprocessParams& params);
+PreparedLine prepare_for_model(const cv::Mat& crop, const PreprocessParams& params, bool bfloat16 = false);
 
 struct LineResult {
   std::string text;

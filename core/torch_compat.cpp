@@ -1,6 +1,8 @@
 #include "core/torch_compat.h"
 
 #include <ATen/autocast_mode.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
+#include <thread>
 #if OCRKIT_TORCH_AT_LEAST(2, 0)
 #include <ATen/Context.h>
 #include <torch/mps.h>
@@ -30,6 +32,18 @@ void cuda_synchronize() {
 #if OCRKIT_TORCH_AT_LEAST(2, 0)
   if (torch::cuda::is_available()) torch::cuda::synchronize();
 #endif  // older builds here are CPU-only (Debian): nothing to wait for
+}
+
+StreamEvent::StreamEvent(const torch::Device& device) : device_(device), event_(device.type()) {}
+
+void StreamEvent::record() { event_.record(c10::impl::VirtualGuardImpl(device_.type()).getStream(device_)); }
+
+void StreamEvent::wait() const {
+#if OCRKIT_TORCH_AT_LEAST(2, 4)
+  event_.synchronize();
+#else  // no c10::Event::synchronize yet (these builds are CPU-only here)
+  while (!event_.query()) std::this_thread::yield();
+#endif
 }
 
 int64_t cuda_device_bytes_in_use() {

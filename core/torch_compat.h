@@ -2,6 +2,7 @@
 #pragma once
 #include <torch/torch.h>
 #include <torch/version.h>
+#include <c10/core/Event.h>
 
 #include <string>
 
@@ -29,6 +30,19 @@ void cuda_release_cached();
 // `mask` (optional, bool, true = attend) is passed through as SDPA's attn_mask.
 torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool flash_only,
                    const torch::Tensor& mask = {});
+
+// An event on a device's current stream: wait() blocks the host until the work enqueued before record()
+// is done, not the work enqueued after it (so the host can prepare the next call meanwhile).
+class StreamEvent {
+ public:
+  explicit StreamEvent(const torch::Device& device);
+  void record();
+  void wait() const;
+
+ private:
+  torch::Device device_;
+  c10::Event event_;
+};
 
 // RAII autocast on CUDA for `dtype` (bf16 or fp16); a no-op for fp32 or on CPU.
 class AutocastGuard {

@@ -1,15 +1,20 @@
 #include "infer/writers.h"
 
+#include <thread>
+
 #include "core/text.h"
 #include "core/fs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <exception>
 #include <stdexcept>
+#include <thread>
 
 namespace ocrkit::infer {
 namespace fs = std::filesystem;
@@ -31,26 +36,48 @@ std::string ErrorRecord::message() const {
   return source + (page > 0 ? " page " + std::to_string(page) : std::string()) + ": " + reason;
 }
 
-json DocumentResult::to_json() const {
-  json pages_j = json::array();
-  for (auto& p : pages) {
-    json lines = json::array();
-    for (auto& l : p.lines) {
-      json words = json::array();
-      for (auto& w : l.words)
-        words.push_back({{"bbox", bbox_json(w.bbox)}, {"text", w.text}, {"confidence", round4(w.confidence)}});
-      lines.push_back({{"bbox", bbox_json(l.bbox)}, {"text", l.text}, {"confidence", round4(l.confidence)}, {"words", words}});
-    }
-    json pictures = json::array(), tables = json::array();
-    for (auto& r : p.pictures) pictures.push_back({{"bbox", bbox_json(r)}});
-    for (auto& t : p.tables) tables.push_back({{"bbox", bbox_json(t.bbox)}, {"csv", t.csv()}});
-    pages_j.push_back({{"page", p.page}, {"width", p.width}, {"height", p.height},
-                       {"dpi", p.dpi ? json(*p.dpi) : json(nullptr)}, {"angle", p.angle}, {"lines", lines},
-                       {"pictures", pictures}, {"tables", tables}});
+namespace {
+json page_json(const PageResult& p) {
+  json lines = json::array();
+  for (auto& l : p.lines) {
+    json words = json::array();
+    for (auto& w : l.words)
+      words.push_back({{"bbox", bbox_json(w.bbox)}, {"text", w.text}, {"confidence", round4(w.confidence)}});
+    lines.push_back({{"bbox", bbox_json(l.bbox)}, {"text", l.text}, {"confidence", round4(l.confidence)}, {"words", std::move(words)}});
   }
+  json pictures = json::array(), tables = json::array();
+  for (auto& r : p.pictures) pictures.push_back({{"bbox", bbox_json(r)}});
+  for (auto& t : p.tables) tables.push_back({{"bbox", bbox_json(t.bbox)}, {"csv", t.csv()}});
+  return {{"page", p.page}, {"width", p.width}, {"height", p.height}, {"dpi", p.dpi ? json(*p.dpi) : json(nullptr)},
+          {"angle", p.angle}, {"lines", std::move(lines)}, {"pictures", std::move(pictures)}, {"tables", std::move(tables)}};
+}
+}  // namespace
+
+json DocumentResult::to_json() const {
+  // Pages are built on up to 8 threads: a document is written once its last page is in, so a long
+  // one's JSON would otherwise be the tail of a batch run. (Parts are moved in: nlohmann's initializer
+  // lists copy what they are given as lvalues.)
+  std::vector<json> built(pages.size());
+  const size_t threads = std::min<size_t>({8, std::max(1u, std::thread::hardware_concurrency()), pages.size() / 8 + 1});
+  std::vector<std::exception_ptr> failed(threads);
+  auto build = [&](size_t t) {
+    try {
+      for (size_t i = t; i < pages.size(); i += threads) built[i] = page_json(pages[i]);
+    } catch (...) {
+      failed[t] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(build, t);
+  build(0);
+  for (auto& th : pool) th.join();
+  for (auto& f : failed)
+    if (f) std::rethrow_exception(f);
+  json pages_j = json::array();
+  for (auto& b : built) pages_j.push_back(std::move(b));
   json errs = json::array();
   for (auto& e : errors) errs.push_back(e.to_json());
-  return {{"source", source}, {"model", model}, {"pages", pages_j}, {"errors", errs}};
+  return {{"source", source}, {"model", model}, {"pages", std::move(pages_j)}, {"errors", std::move(errs)}};
 }
 
 std::string TableOut::csv() const {

@@ -297,6 +297,29 @@ TEST(StackLines, HalfTypesAreTheFloatBatchRounded) {
   }
 }
 
+// A bf16 model on a GPU gets its lines prepared as bfloat16 bits: the batch must be the float lines'
+// batch converted by torch, bit for bit (including rounding ties and the padding).
+TEST(StackLines, LinesPreparedInBfloat16AreTheFloatLinesConverted) {
+  PreprocessParams p;
+  p.height = 32;
+  cv::RNG rng(3);
+  std::vector<cv::Mat> as_float, as_bf16;
+  for (int cols : {20, 57, 190, 333}) {
+    cv::Mat crop(24 + cols % 17, cols, CV_8U);
+    rng.fill(crop, cv::RNG::UNIFORM, 0, 256);
+    as_float.push_back(prepare_line(crop, p));
+    as_bf16.push_back(prepare_line(crop, p, nullptr, true));
+    ASSERT_EQ(as_bf16.back().type(), CV_16U);
+    ASSERT_EQ(as_bf16.back().size(), as_float.back().size());
+  }
+  for (float f : {0.0f, 1.0f, 1.00390625f, 1.01171875f, 0.3f, 1e-20f})  // ties round to even
+    EXPECT_EQ(bfloat16_bits(f), c10::BFloat16(f).x) << f;
+  torch::Tensor staging;
+  const auto want = stack_lines(as_float, false, nullptr, 6, 352, torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(stack_lines(as_bf16, false, &staging, 6, 352, torch::kBFloat16), want));
+  EXPECT_THROW(stack_lines(as_bf16, false, nullptr, 0, 0, torch::kFloat32), std::invalid_argument);
+}
+
 // GPU: the recognizer stages CUDA batches in the autocast type; the model must give the same outputs as
 // from float32 input, which autocast casts to that type at the first convolution. Skipped without CUDA.
 TEST(InferenceGpu, InputStagedInTheAutocastTypeGivesTheSameOutputs) {

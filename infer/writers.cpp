@@ -1,20 +1,15 @@
 #include "infer/writers.h"
 
-#include <thread>
-
 #include "core/text.h"
 #include "core/fs.h"
 
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
-#include <exception>
 #include <stdexcept>
-#include <thread>
 
 namespace ocrkit::infer {
 namespace fs = std::filesystem;
@@ -54,27 +49,9 @@ json page_json(const PageResult& p) {
 }  // namespace
 
 json DocumentResult::to_json() const {
-  // Pages are built on up to 8 threads: a document is written once its last page is in, so a long
-  // one's JSON would otherwise be the tail of a batch run. (Parts are moved in: nlohmann's initializer
-  // lists copy what they are given as lvalues.)
-  std::vector<json> built(pages.size());
-  const size_t threads = std::min<size_t>({8, std::max(1u, std::thread::hardware_concurrency()), pages.size() / 8 + 1});
-  std::vector<std::exception_ptr> failed(threads);
-  auto build = [&](size_t t) {
-    try {
-      for (size_t i = t; i < pages.size(); i += threads) built[i] = page_json(pages[i]);
-    } catch (...) {
-      failed[t] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(build, t);
-  build(0);
-  for (auto& th : pool) th.join();
-  for (auto& f : failed)
-    if (f) std::rethrow_exception(f);
+  // Parts are moved in: nlohmann's initializer lists copy what they are given as lvalues.
   json pages_j = json::array();
-  for (auto& b : built) pages_j.push_back(std::move(b));
+  for (auto& p : pages) pages_j.push_back(page_json(p));
   json errs = json::array();
   for (auto& e : errors) errs.push_back(e.to_json());
   return {{"source", source}, {"model", model}, {"pages", std::move(pages_j)}, {"errors", std::move(errs)}};

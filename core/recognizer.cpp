@@ -15,6 +15,15 @@
 namespace ocrkit {
 
 namespace {
+// A view of `shape` into `buffer`, which is (re)made with `options` when it is too small or of another type
+// and otherwise reused (grown, never shrunk).
+torch::Tensor reused_view(torch::Tensor& buffer, at::IntArrayRef shape, const torch::TensorOptions& options) {
+  const int64_t numel = c10::multiply_integers(shape);
+  if (!buffer.defined() || buffer.dtype() != options.dtype() || buffer.numel() < numel)
+    buffer = torch::empty({numel * 3 / 2 + 1}, options);
+  return buffer.narrow(0, 0, numel).view(shape);
+}
+
 // Rows of `prepared` into base[n][h][w] of element type T (rounded to nearest even, as .to() does).
 template <class T>
 void copy_lines(const std::vector<cv::Mat>& prepared, T* base, int64_t begin, int64_t end, int64_t h, int64_t w) {
@@ -46,15 +55,8 @@ torch::Tensor stack_lines(const std::vector<cv::Mat>& prepared, bool pin, torch:
       throw std::invalid_argument("stack_lines: lines are CV_32F, or bfloat16 bits (CV_16U) for a bfloat16 batch");
   }
   const auto options = torch::TensorOptions().dtype(dtype).pinned_memory(pin);
-  torch::Tensor batch;
-  if (staging) {
-    // Reuse one buffer across calls: pinning fresh host memory for every batch costs more than the copy.
-    if (!staging->defined() || staging->scalar_type() != dtype || staging->numel() < n * h * w)
-      *staging = torch::empty({n * h * w * 3 / 2 + 1}, options);
-    batch = staging->narrow(0, 0, n * h * w).view({n, 1, h, w});
-  } else {
-    batch = torch::empty({n, 1, h, w}, options);
-  }
+  // Reuse one buffer across calls: pinning fresh host memory for every batch costs more than the copy.
+  torch::Tensor batch = staging ? reused_view(*staging, {n, 1, h, w}, options) : torch::empty({n, 1, h, w}, options);
   auto copy = [&](int64_t begin, int64_t end) {
     switch (dtype) {
       case torch::kFloat32: return copy_lines(prepared, batch.data_ptr<float>(), begin, end, h, w);
@@ -81,14 +83,6 @@ int64_t shape_bucket(int64_t v, int64_t step, int64_t per_octave = 4) {
   while (octave * 2 <= v) octave *= 2;
   step = std::max<int64_t>(step, octave / per_octave);
   return (v + step - 1) / step * step;
-}
-
-// A view of `shape` into a pinned host buffer of `type`, grown (never shrunk) as needed.
-torch::Tensor pinned_view(torch::Tensor& buffer, at::IntArrayRef shape, torch::ScalarType type) {
-  const int64_t numel = c10::multiply_integers(shape);
-  if (!buffer.defined() || buffer.scalar_type() != type || buffer.numel() < numel)
-    buffer = torch::empty({numel * 3 / 2 + 1}, torch::TensorOptions().dtype(type).pinned_memory(true));
-  return buffer.narrow(0, 0, numel).view(shape);
 }
 
 // One model call: the lines at order[start, end) and each frame's scores for them, on the host once
@@ -155,6 +149,7 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
   // bf16 lines come prepared in it (stages_bfloat16).
   const torch::ScalarType staged_type =
       gpu && (ctx.runtime.dtype == torch::kBFloat16 || ctx.runtime.dtype == torch::kFloat16) ? ctx.runtime.dtype : torch::kFloat32;
+  const auto pinned = torch::TensorOptions().pinned_memory(true);  // host buffers the device copies from and to
   auto padded_width = [&](size_t k) { return gpu ? shape_bucket(prepared[order[k]].input.cols, 32) : prepared[order[k]].input.cols; };
 
   // Stacks lines order[start, end), sends them and enqueues the model and the copies back; on CUDA it
@@ -171,7 +166,7 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     // an H100): the blank rows are added on the device, so they cost neither stacking nor sending.
     const int64_t count = gpu ? shape_bucket(lines, 8, 1) : lines;
     // Each line's own frames, as the trainer counts them (1 for blank rows).
-    auto frames = gpu ? pinned_view(buffers.frames, {count}, torch::kLong) : torch::empty({count}, torch::kLong);
+    auto frames = gpu ? reused_view(buffers.frames, {count}, pinned.dtype(torch::kLong)) : torch::empty({count}, torch::kLong);
     int64_t* line_frames = frames.data_ptr<int64_t>();
     for (int64_t r = 0; r < count; ++r) line_frames[r] = r < lines ? group[size_t(r)].cols / OcrModelImpl::kStride : 1;
     ctx.times.stack += seconds_since(t0);
@@ -192,9 +187,9 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
       classes = std::get<1>(best);
     }
     if (gpu) {
-      call.scores = pinned_view(buffers.scores, scores.sizes(), torch::kFloat32).copy_(scores, /*non_blocking=*/true);
+      call.scores = reused_view(buffers.scores, scores.sizes(), pinned.dtype(torch::kFloat32)).copy_(scores, /*non_blocking=*/true);
       if (classes.defined())
-        call.classes = pinned_view(buffers.classes, classes.sizes(), torch::kLong).copy_(classes, /*non_blocking=*/true);
+        call.classes = reused_view(buffers.classes, classes.sizes(), pinned.dtype(torch::kLong)).copy_(classes, /*non_blocking=*/true);
       if (!buffers.outputs_back) buffers.outputs_back = std::make_shared<compat::StreamEvent>(ctx.runtime.device);
       buffers.outputs_back->record();
       call.outputs_back = buffers.outputs_back.get();

@@ -68,6 +68,27 @@ class TransformerBlockImpl : public nn::Module {
 };
 TORCH_MODULE(TransformerBlock);
 
+// conv(x) as one matrix product per image: weights [out, in*kh*kw] times the im2col columns of x (x
+// itself for a 1x1 convolution). Grouped convolutions are left to the convolution kernels.
+torch::Tensor conv_as_matmul(const torch::Tensor& x, const nn::Conv2dImpl& conv) {
+  const auto& o = conv.options;
+  if (o.groups() != 1) throw std::logic_error("conv_as_matmul: ungrouped convolutions only");
+  const auto k = *o.kernel_size(), s = *o.stride(), d = *o.dilation();
+  const auto p = compat::conv_padding(o);
+  const int64_t out = conv.weight.size(0);
+  int64_t size[2];
+  for (int i = 0; i < 2; ++i) size[i] = (x.size(2 + i) + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i] + 1;
+  const bool pointwise = k[0] == 1 && k[1] == 1 && s[0] == 1 && s[1] == 1 && p[0] == 0 && p[1] == 0;
+  auto columns = pointwise ? x.flatten(2)
+                           : nn::functional::unfold(x, nn::functional::UnfoldFuncOptions({k[0], k[1]})
+                                                           .dilation(std::vector<int64_t>{d[0], d[1]})
+                                                           .padding(std::vector<int64_t>{p[0], p[1]})
+                                                           .stride(std::vector<int64_t>{s[0], s[1]}));
+  auto y = torch::matmul(conv.weight.view({out, -1}), columns);  // N, out, H'*W'
+  if (conv.bias.defined()) y.add_(conv.bias.view({1, out, 1}).to(y.scalar_type()));
+  return y.view({x.size(0), out, size[0], size[1]});
+}
+
 torch::Tensor sinusoidal_positions(int64_t length, int64_t dim, const torch::TensorOptions& opts) {
   auto pos = torch::arange(length, opts.dtype(torch::kFloat32)).unsqueeze(1);
   auto i = torch::arange(0, dim, 2, opts.dtype(torch::kFloat32));
@@ -176,8 +197,17 @@ void OcrModelImpl::fuse_batchnorm() {
   backbone_ = replace_module("backbone", fused);
 }
 
+torch::Tensor OcrModelImpl::backbone_forward(torch::Tensor x) {
+  if (!convolutions_as_matmuls_) return backbone_->forward(x);
+  for (nn::AnyModule& any : *backbone_) {
+    auto conv = std::dynamic_pointer_cast<nn::Conv2dImpl>(any.ptr());
+    x = conv && conv->options.groups() == 1 ? conv_as_matmul(x, *conv) : any.forward(x);
+  }
+  return x;
+}
+
 torch::Tensor OcrModelImpl::forward(torch::Tensor x, const torch::Tensor& frames) {
-  auto f = backbone_->forward(x);  // N, C, H/16, W/4
+  auto f = backbone_forward(x);  // N, C, H/16, W/4
   f = f.flatten(1, 2).transpose(1, 2);  // N, T, C*H/16
   if (lstm_) {
     compat::AutocastOff fp32;  // cuDNN LSTMs and bf16 do not mix well; this part is small

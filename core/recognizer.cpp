@@ -159,6 +159,17 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     std::vector<cv::Mat> group;
     for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]].input);
     auto t0 = std::chrono::steady_clock::now();
+    // Pinned buffers are made once, at the largest size the pixel budget allows: grown call by call,
+    // each step cost 15-75 ms (pinning fresh host memory) in the first batches of a run.
+    if (gpu && !buffers.input.defined()) {
+      buffers.input = torch::empty({ctx.max_batch_pixels}, pinned.dtype(staged_type));
+      if (frame_best) {
+        // Frames of a call: its lines' pixels / (height * stride), doubled as line counts round up to 2x.
+        const int64_t frames = 2 * ctx.max_batch_pixels / (ctx.preprocess.height * OcrModelImpl::kStride);
+        buffers.scores = torch::empty({2 * frames}, pinned.dtype(torch::kFloat32));
+        buffers.classes = torch::empty({frames}, pinned.dtype(torch::kLong));
+      }
+    }
     compat::AutocastGuard autocast(ctx.runtime.device, ctx.runtime.dtype);
     const int64_t lines = int64_t(group.size());
     auto x = stack_lines(group, gpu, gpu ? &buffers.input : nullptr, 0, padded_width(end - 1), staged_type);
@@ -281,6 +292,9 @@ Recognizer::Recognizer(const std::string& checkpoint_path, const RecognizerOptio
   ck.model->eval();
   ck.model->fuse_batchnorm();
   ck.model->set_attention(rt.attention);
+  // On CUDA the backbone's dense convolutions run as matrix products: cuDNN builds execution plans for
+  // every new input shape (4-9 ms per convolution per shape on an H100), and batch shapes vary.
+  if (rt.device.is_cuda()) ck.model->set_convolutions_as_matmuls(true);
   impl_->ctx.model = ck.model;
   impl_->ctx.runtime = rt;
   impl_->ctx.charset = ck.charset;

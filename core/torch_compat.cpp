@@ -20,6 +20,16 @@
 
 namespace ocrkit::compat {
 
+std::array<int64_t, 2> conv_padding(const torch::nn::detail::ConvNdOptions<2>& options) {
+#if OCRKIT_TORCH_AT_LEAST(2, 1)
+  const auto* padding = std::get_if<torch::ExpandingArray<2>>(&options.padding());
+#else
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
+#endif
+  if (!padding) throw std::invalid_argument("convolution padding given by name ('valid', 'same'): explicit padding expected");
+  return {(**padding)[0], (**padding)[1]};
+}
+
 bool mps_available() {
 #if OCRKIT_TORCH_AT_LEAST(2, 0)
   return torch::mps::is_available();

@@ -4,6 +4,7 @@
 #include <torch/version.h>
 #include <c10/core/Event.h>
 
+#include <array>
 #include <string>
 
 #define OCRKIT_TORCH_AT_LEAST(major, minor) \
@@ -18,6 +19,10 @@ inline std::string torch_version() {
 
 // Public scaled_dot_product_attention arrived in 2.0.
 constexpr bool kHasSdpa = OCRKIT_TORCH_AT_LEAST(2, 0);
+
+// A convolution's explicit padding; its options hold a variant (c10's before libtorch 2.1, std's
+// since). Throws for padding given by name ('valid', 'same').
+std::array<int64_t, 2> conv_padding(const torch::nn::detail::ConvNdOptions<2>& options);
 
 bool mps_available();
 void cuda_synchronize();

@@ -82,6 +82,30 @@ TEST(Model, FusedBatchNormGivesTheSameOutputs) {
   }
 }
 
+// The backbone's dense convolutions as matrix products (what CUDA inference runs): the same outputs
+// up to float rounding, for both downsampling layouts, plain and depthwise, with BatchNorm fused or not.
+TEST(Model, ConvolutionsAsMatmulsGiveTheSameOutputs) {
+  torch::manual_seed(4);
+  Charset cs = Charset::from_spec("vin");
+  for (const char* downsample : {"pool", "stride"})
+    for (bool depthwise : {false, true})
+      for (bool fused : {false, true}) {
+        Config c = small_config("transformer");
+        c.set(std::string("model.downsample=") + downsample);
+        c.set(std::string("model.depthwise=") + (depthwise ? "true" : "false"));
+        OcrModel m = build_model(c, cs);
+        m->eval();
+        if (fused) m->fuse_batchnorm();
+        auto x = torch::rand({3, 1, 32, 72});
+        torch::NoGradGuard g;
+        auto convolutions = m->forward(x);
+        m->set_convolutions_as_matmuls(true);
+        auto matmuls = m->forward(x);
+        EXPECT_EQ(matmuls.sizes(), convolutions.sizes());
+        EXPECT_LT(rel_err(matmuls, convolutions), 1e-5) << downsample << " depthwise " << depthwise << " fused " << fused;
+      }
+}
+
 TEST(Attention, EagerAndSdpaAgreeOnCpu) {
   torch::manual_seed(7);
   auto q = torch::randn({2, 4, 37, 16}), k = torch::randn({2, 4, 37, 16}), v = torch::randn({2, 4, 37, 16});
@@ -340,6 +364,14 @@ TEST(InferenceGpu, InputStagedInTheAutocastTypeGivesTheSameOutputs) {
       compat::AutocastGuard autocast(torch::Device(torch::kCUDA), type);
       EXPECT_TRUE(torch::equal(m->forward(x), m->forward(x.to(type)))) << arch << " " << type;
     }
+    // As the recognizer runs it on CUDA: convolutions as matrix products, bf16 autocast. The products
+    // round differently from cuDNN's kernels, so agreement is to bf16 precision, not bitwise.
+    compat::AutocastGuard autocast(torch::Device(torch::kCUDA), torch::kBFloat16);
+    auto convolutions = m->forward(x);
+    m->set_convolutions_as_matmuls(true);
+    auto matmuls = m->forward(x);
+    EXPECT_EQ(matmuls.scalar_type(), convolutions.scalar_type()) << arch;
+    EXPECT_LT(rel_err(matmuls, convolutions), 2e-2) << arch;
   }
 }
 

@@ -159,13 +159,15 @@ std::vector<LineResult> recognize_prepared(InferenceContext& ctx, const std::vec
     std::vector<cv::Mat> group;
     for (size_t k = start; k < end; ++k) group.push_back(prepared[order[k]].input);
     auto t0 = std::chrono::steady_clock::now();
-    // Pinned buffers are made once, at the largest size the pixel budget allows: grown call by call,
-    // each step cost 15-75 ms (pinning fresh host memory) in the first batches of a run.
+    // Pinned buffers are made once, at the largest size the pixel budget allows (up to the default
+    // budget; larger ones still grow): grown call by call, each step cost 15-75 ms (pinning fresh host
+    // memory) in the first batches of a run.
     if (gpu && !buffers.input.defined()) {
-      buffers.input = torch::empty({ctx.max_batch_pixels}, pinned.dtype(staged_type));
+      const int64_t budget = std::min<int64_t>(ctx.max_batch_pixels, kGpuBatchPixels);
+      buffers.input = torch::empty({budget}, pinned.dtype(staged_type));
       if (frame_best) {
         // Frames of a call: its lines' pixels / (height * stride), doubled as line counts round up to 2x.
-        const int64_t frames = 2 * ctx.max_batch_pixels / (ctx.preprocess.height * OcrModelImpl::kStride);
+        const int64_t frames = 2 * budget / (ctx.preprocess.height * OcrModelImpl::kStride);
         buffers.scores = torch::empty({2 * frames}, pinned.dtype(torch::kFloat32));
         buffers.classes = torch::empty({frames}, pinned.dtype(torch::kLong));
       }

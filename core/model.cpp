@@ -68,27 +68,6 @@ class TransformerBlockImpl : public nn::Module {
 };
 TORCH_MODULE(TransformerBlock);
 
-// conv(x) as one matrix product per image: weights [out, in*kh*kw] times the im2col columns of x (x
-// itself for a 1x1 convolution). Grouped convolutions are left to the convolution kernels.
-torch::Tensor conv_as_matmul(const torch::Tensor& x, const nn::Conv2dImpl& conv) {
-  const auto& o = conv.options;
-  if (o.groups() != 1) throw std::logic_error("conv_as_matmul: ungrouped convolutions only");
-  const auto k = *o.kernel_size(), s = *o.stride(), d = *o.dilation();
-  const auto p = compat::conv_padding(o);
-  const int64_t out = conv.weight.size(0);
-  int64_t size[2];
-  for (int i = 0; i < 2; ++i) size[i] = (x.size(2 + i) + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i] + 1;
-  const bool pointwise = k[0] == 1 && k[1] == 1 && s[0] == 1 && s[1] == 1 && p[0] == 0 && p[1] == 0;
-  auto columns = pointwise ? x.flatten(2)
-                           : nn::functional::unfold(x, nn::functional::UnfoldFuncOptions({k[0], k[1]})
-                                                           .dilation(std::vector<int64_t>{d[0], d[1]})
-                                                           .padding(std::vector<int64_t>{p[0], p[1]})
-                                                           .stride(std::vector<int64_t>{s[0], s[1]}));
-  auto y = torch::matmul(conv.weight.view({out, -1}), columns);  // N, out, H'*W'
-  if (conv.bias.defined()) y.add_(conv.bias.view({1, out, 1}).to(y.scalar_type()));
-  return y.view({x.size(0), out, size[0], size[1]});
-}
-
 torch::Tensor sinusoidal_positions(int64_t length, int64_t dim, const torch::TensorOptions& opts) {
   auto pos = torch::arange(length, opts.dtype(torch::kFloat32)).unsqueeze(1);
   auto i = torch::arange(0, dim, 2, opts.dtype(torch::kFloat32));
@@ -109,6 +88,25 @@ torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, con
   auto scores = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));
   if (key_mask.defined()) scores = scores.masked_fill(key_mask.logical_not(), -std::numeric_limits<float>::infinity());
   return torch::matmul(torch::softmax(scores, -1).to(v.scalar_type()), v);
+}
+
+torch::Tensor conv_as_matmul(const torch::Tensor& x, const nn::Conv2dImpl& conv) {
+  const auto& o = conv.options;
+  if (o.groups() != 1) throw std::logic_error("conv_as_matmul: ungrouped convolutions only");
+  const auto k = *o.kernel_size(), s = *o.stride(), d = *o.dilation();
+  const auto p = compat::conv_padding(o);
+  const int64_t out = conv.weight.size(0);
+  int64_t size[2];
+  for (int i = 0; i < 2; ++i) size[i] = (x.size(2 + i) + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i] + 1;
+  const bool pointwise = k[0] == 1 && k[1] == 1 && s[0] == 1 && s[1] == 1 && p[0] == 0 && p[1] == 0;
+  auto columns = pointwise ? x.flatten(2)
+                           : nn::functional::unfold(x, nn::functional::UnfoldFuncOptions({k[0], k[1]})
+                                                           .dilation(std::vector<int64_t>{d[0], d[1]})
+                                                           .padding(std::vector<int64_t>{p[0], p[1]})
+                                                           .stride(std::vector<int64_t>{s[0], s[1]}));
+  auto y = torch::matmul(conv.weight.view({out, -1}), columns);  // N, out, H'*W'
+  if (conv.bias.defined()) y.add_(conv.bias.view({1, out, 1}).to(y.scalar_type()));
+  return y.view({x.size(0), out, size[0], size[1]});
 }
 
 SelfAttentionImpl::SelfAttentionImpl(int64_t dim, int64_t heads) : heads_(heads) {

@@ -42,6 +42,10 @@ TORCH_MODULE(SelfAttention);
 torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const std::string& implementation, const torch::Tensor& key_mask = {});
 
+// conv(x) as a batched matrix product: the weights [out, in*kh*kw] times the im2col columns of each
+// image (the image itself for a 1x1 convolution). Ungrouped convolutions with explicit padding only.
+torch::Tensor conv_as_matmul(const torch::Tensor& x, const torch::nn::Conv2dImpl& conv);
+
 class OcrModelImpl : public torch::nn::Module {
  public:
   explicit OcrModelImpl(const ModelOptions& options);

@@ -27,7 +27,6 @@ namespace ocrkit {
 
 using degrade::Random;
 using synth::engine_for;
-using synth::parallel_for;
 
 AugmentOptions synth_lines_degrade_defaults() {
   AugmentOptions o;

@@ -48,44 +48,6 @@ AugmentOptions synth_degrade_defaults() {
 
 namespace synth {
 
-void parallel_for(int n, int jobs, const std::function<void(int)>& body,
-                  const std::function<void(int)>& progress) {
-  if (n <= 0) return;
-  if (jobs <= 0) jobs = int(std::max(1u, std::thread::hardware_concurrency()));
-  jobs = std::min(jobs, n);
-  std::atomic<int> next{0}, done{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto work = [&] {
-    while (!failed) {
-      int i = next++;
-      if (i >= n) break;
-      try {
-        body(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-      ++done;
-    }
-  };
-  std::vector<std::thread> threads;
-  const int extra = progress ? jobs : jobs - 1;
-  for (int t = 0; t < extra; ++t) threads.emplace_back(work);
-  if (progress) {
-    while (done < n && !failed) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      progress(done);
-    }
-  } else {
-    work();
-  }
-  for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
-}
-
 std::mt19937 engine_for(uint64_t seed) {
   std::seed_seq seq{uint32_t(seed), uint32_t(seed >> 32)};  // seed_seq's algorithm is standardised
   return std::mt19937(seq);
@@ -129,7 +91,6 @@ cv::Mat dot_matrix_print(const cv::Mat& mask, double pitch, double radius, doubl
 namespace {
 
 using synth::engine_for;
-using synth::parallel_for;
 using synth::sample_image_name;
 using synth::write_sample_labels;
 

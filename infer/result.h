@@ -57,6 +57,9 @@ struct DocumentResult {
   std::vector<PageResult> pages;
   std::vector<ErrorRecord> errors;
   nlohmann::ordered_json to_json() const;  // the page JSON of DESIGN.md
+  // to_json() as compact text, byte for byte, with the pages built and serialised on several threads:
+  // a document is written once its last page is in, so the last one's writing is the tail of a run.
+  std::string json_text() const;
 };
 
 nlohmann::ordered_json bbox_json(const cv::Rect& r);  // [x0, y0, x1, y1]

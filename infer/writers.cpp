@@ -2,6 +2,7 @@
 
 #include "core/text.h"
 #include "core/fs.h"
+#include "core/parallel.h"
 
 #include <cmath>
 #include <filesystem>
@@ -55,6 +56,22 @@ json DocumentResult::to_json() const {
   json errs = json::array();
   for (auto& e : errors) errs.push_back(e.to_json());
   return {{"source", source}, {"model", model}, {"pages", std::move(pages_j)}, {"errors", std::move(errs)}};
+}
+
+namespace {
+std::string compact(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+}  // namespace
+
+std::string DocumentResult::json_text() const {
+  // 60 pages took ~0.06 s on one thread of the 2-core box. Up to 8 threads: the page threads still run
+  // while earlier documents are written.
+  std::vector<std::string> page_texts(pages.size());
+  parallel_for(int(pages.size()), 8, [&](int i) { page_texts[size_t(i)] = compact(page_json(pages[size_t(i)])); });
+  json errs = json::array();
+  for (auto& e : errors) errs.push_back(e.to_json());
+  std::string text = "{\"source\":" + compact(source) + ",\"model\":" + compact(model) + ",\"pages\":[";
+  for (size_t i = 0; i < page_texts.size(); ++i) (text += i ? "," : "") += page_texts[i];
+  return text + "],\"errors\":" + compact(errs) + "}";
 }
 
 std::string TableOut::csv() const {
@@ -151,7 +168,7 @@ class TextRenderer : public Renderer {
 };
 class JsonRenderer : public Renderer {
   std::string extension() const override { return "json"; }
-  std::string render(const DocumentResult& doc) const override { return doc.to_json().dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+  std::string render(const DocumentResult& doc) const override { return doc.json_text() + "\n"; }
 };
 class MarkdownRenderer : public Renderer {
   std::string extension() const override { return "md"; }

@@ -580,3 +580,38 @@ TEST(InferPipeline, ListMarkersJoinTheirItemNotTheNextColumn) {
   EXPECT_TRUE(infer::is_list_marker("iv."));
   EXPECT_FALSE(infer::is_list_marker("and"));
 }
+
+// The JSON writer's text, built page by page on several threads, is byte for byte to_json() dumped:
+// key order, numbers, escapes, a bad UTF-8 byte replaced, null dpi, tables and pictures, errors.
+TEST(InferWriters, DocumentJsonTextIsToJsonDumped) {
+  using infer::DocumentResult, infer::PageResult, infer::LineOut;
+  DocumentResult doc;
+  doc.source = "in/\"quoted\" é.pdf";
+  doc.model = "models/printed-v1.ckpt";
+  for (int p = 1; p <= 13; ++p) {
+    PageResult page;
+    page.page = p;
+    page.width = 1700 + p, page.height = 2200;
+    if (p % 3) page.dpi = 200;
+    page.angle = 0.125 * p;
+    for (int l = 0; l < p; ++l) {
+      LineOut line;
+      line.bbox = cv::Rect(10 * l, 20 * l, 300, 24);
+      line.text = l == 2 ? std::string("bad \xff byte") : "line " + std::to_string(l) + " — ünïcode\t\"x\"";
+      line.confidence = 0.9f - 0.01f * float(l);
+      line.words = {{cv::Rect(10 * l, 20 * l, 40, 24), "line", 0.87654f}, {cv::Rect(60, 20 * l, 20, 24), std::to_string(l), 1.0f}};
+      page.lines.push_back(line);
+    }
+    if (p == 5) {
+      page.pictures.push_back(cv::Rect(1, 2, 3, 4));
+      page.tables.push_back({cv::Rect(5, 6, 7, 8), {{"a", "b,c"}, {"\"d\"", ""}}});
+    }
+    doc.pages.push_back(page);
+  }
+  doc.errors.push_back({doc.source, 4, "page 4: could not render"});
+  auto dumped = [](const DocumentResult& d) { return d.to_json().dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace); };
+  EXPECT_EQ(doc.json_text(), dumped(doc));
+  DocumentResult empty;
+  empty.source = "x.png";
+  EXPECT_EQ(empty.json_text(), dumped(empty));
+}

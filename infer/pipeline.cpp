@@ -191,7 +191,7 @@ class Runner {
     plan();
     process();
     finish_manifest();
-    write_file_atomically((fs::path(opt_.out_dir) / "errors.json").string(), errors_json().dump(1, ' ', false, json::error_handler_t::replace) + "\n");
+    write_file_atomically((fs::path(opt_.out_dir) / "errors.json").string(), errors_json(summary_.errors).dump(1, ' ', false, json::error_handler_t::replace) + "\n");
     summary_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return summary_;
   }
@@ -199,12 +199,6 @@ class Runner {
  private:
   void error(const std::string& source, int page, const std::string& reason) {
     summary_.errors.push_back({source, page, reason});
-  }
-
-  json errors_json() const {
-    json a = json::array();
-    for (auto& e : summary_.errors) a.push_back(e.to_json());
-    return a;
   }
 
   // Temporary files a killed run left beside this run's outputs (core/fs.h names them PATH.tmp.*).

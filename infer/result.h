@@ -63,5 +63,6 @@ struct DocumentResult {
 };
 
 nlohmann::ordered_json bbox_json(const cv::Rect& r);  // [x0, y0, x1, y1]
+nlohmann::ordered_json errors_json(const std::vector<ErrorRecord>& errors);  // an array of ErrorRecord::to_json()
 
 }  // namespace ocrkit::infer

@@ -27,6 +27,12 @@ json ErrorRecord::to_json() const {
   return {{"source", source}, {"page", page > 0 ? json(page) : json(nullptr)}, {"reason", reason}};
 }
 
+json errors_json(const std::vector<ErrorRecord>& errors) {
+  json a = json::array();
+  for (auto& e : errors) a.push_back(e.to_json());
+  return a;
+}
+
 std::string ErrorRecord::message() const {
   if (reason.rfind(source, 0) == 0) return reason;
   return source + (page > 0 ? " page " + std::to_string(page) : std::string()) + ": " + reason;
@@ -53,9 +59,7 @@ json DocumentResult::to_json() const {
   // Parts are moved in: nlohmann's initializer lists copy what they are given as lvalues.
   json pages_j = json::array();
   for (auto& p : pages) pages_j.push_back(page_json(p));
-  json errs = json::array();
-  for (auto& e : errors) errs.push_back(e.to_json());
-  return {{"source", source}, {"model", model}, {"pages", std::move(pages_j)}, {"errors", std::move(errs)}};
+  return {{"source", source}, {"model", model}, {"pages", std::move(pages_j)}, {"errors", errors_json(errors)}};
 }
 
 namespace {
@@ -67,11 +71,9 @@ std::string DocumentResult::json_text() const {
   // while earlier documents are written.
   std::vector<std::string> page_texts(pages.size());
   parallel_for(int(pages.size()), 8, [&](int i) { page_texts[size_t(i)] = compact(page_json(pages[size_t(i)])); });
-  json errs = json::array();
-  for (auto& e : errors) errs.push_back(e.to_json());
   std::string text = "{\"source\":" + compact(source) + ",\"model\":" + compact(model) + ",\"pages\":[";
   for (size_t i = 0; i < page_texts.size(); ++i) (text += i ? "," : "") += page_texts[i];
-  return text + "],\"errors\":" + compact(errs) + "}";
+  return text + "],\"errors\":" + compact(errors_json(errors)) + "}";
 }
 
 std::string TableOut::csv() const {

@@ -99,11 +99,19 @@ torch::Tensor conv_as_matmul(const torch::Tensor& x, const nn::Conv2dImpl& conv)
   int64_t size[2];
   for (int i = 0; i < 2; ++i) size[i] = (x.size(2 + i) + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i] + 1;
   const bool pointwise = k[0] == 1 && k[1] == 1 && s[0] == 1 && s[1] == 1 && p[0] == 0 && p[1] == 0;
-  auto columns = pointwise ? x.flatten(2)
-                           : nn::functional::unfold(x, nn::functional::UnfoldFuncOptions({k[0], k[1]})
-                                                           .dilation(std::vector<int64_t>{d[0], d[1]})
-                                                           .padding(std::vector<int64_t>{p[0], p[1]})
-                                                           .stride(std::vector<int64_t>{s[0], s[1]}));
+  torch::Tensor columns;  // N, in * k0 * k1, H'*W'
+  if (pointwise) {
+    columns = x.flatten(2);
+  } else {
+    // im2col as one strided view of the padded input, copied once. (nn::functional::unfold on CUDA
+    // launches one kernel per batch item: ~10 us of host time per line, most of a 4,096-line call.)
+    auto padded = (p[0] || p[1]) ? torch::constant_pad_nd(x, {p[1], p[1], p[0], p[0]}) : x.contiguous();
+    const auto st = padded.strides();
+    columns = padded
+                  .as_strided({x.size(0), x.size(1), k[0], k[1], size[0], size[1]},
+                              {st[0], st[1], d[0] * st[2], d[1] * st[3], s[0] * st[2], s[1] * st[3]}, padded.storage_offset())
+                  .reshape({x.size(0), -1, size[0] * size[1]});
+  }
   auto y = torch::matmul(conv.weight.view({out, -1}), columns);  // N, out, H'*W'
   if (conv.bias.defined()) y.add_(conv.bias.view({1, out, 1}).to(y.scalar_type()));
   return y.view({x.size(0), out, size[0], size[1]});

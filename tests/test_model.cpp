@@ -87,7 +87,8 @@ TEST(Model, ConvolutionAsMatmulIsTheConvolution) {
   namespace nn = torch::nn;
   auto x = torch::randn({2, 6, 32, 40});
   for (auto options : {nn::Conv2dOptions(6, 5, 3).padding(1).stride(2), nn::Conv2dOptions(6, 5, 3).padding(1).stride({2, 1}),
-                       nn::Conv2dOptions(6, 5, 1), nn::Conv2dOptions(6, 5, 3).bias(false), nn::Conv2dOptions(6, 5, {3, 1}).padding({1, 0})}) {
+                       nn::Conv2dOptions(6, 5, 1), nn::Conv2dOptions(6, 5, 3).bias(false), nn::Conv2dOptions(6, 5, {3, 1}).padding({1, 0}),
+                       nn::Conv2dOptions(6, 5, 3).padding(2).dilation(2), nn::Conv2dOptions(6, 5, {3, 2}).stride({1, 2}).padding({0, 1})}) {
     nn::Conv2d conv(options);
     torch::NoGradGuard g;
     auto expected = conv->forward(x);

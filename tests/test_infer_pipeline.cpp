@@ -12,6 +12,7 @@
 #include <poppler/cpp/poppler-page-renderer.h>
 #include <poppler/cpp/poppler-page.h>
 #include <regex>
+#include <thread>
 
 #include "core/log.h"
 #include "infer/pipeline.h"
@@ -274,6 +275,46 @@ TEST(InferPipeline, PdfLinesFoundAndRoutedBackAcrossBatches) {
   EXPECT_EQ(json::parse(read_text(dir + "/out/errors.json")).size(), 0u);
   // No temporary files left behind.
   for (auto& e : fs::directory_iterator(dir + "/out")) EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+}
+
+// Once the last pages are all on page threads, what is pending is recognised while they finish
+// instead of waiting to fill a batch: the run ends one small batch after the last page.
+TEST(InferPipeline, PendingLinesRecognisedWhileTheLastPagesAreAnalysed) {
+  std::string dir = temp_dir("last-pages");
+  write_file(dir + "/in/a.pdf", make_pdf({{"alpha one", "alpha two", "alpha three"}, {"beta one", "beta two", "beta three"}}));
+  write_file(dir + "/in/b.pdf", make_pdf({{"big one", "big two"}}, 30, 44));  // larger type: taller crops
+  FakeRecognizer fake;
+  std::vector<size_t> batches;
+  infer::LineRecognizer slow_last_page{
+      [](const cv::Mat& crop) {
+        // b.pdf's lines (crops over 100 px tall at 300 dpi) take a while, as a slow last page would.
+        if (crop.rows > 100) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return PreparedLine{crop, crop.cols, crop.cols};
+      },
+      [&](const std::vector<PreparedLine>& lines) {
+        batches.push_back(lines.size());
+        std::vector<cv::Mat> crops;
+        for (auto& l : lines) crops.push_back(l.input);
+        return fake(crops);
+      }};
+  auto o = options_for(dir + "/out");
+  o.jobs = 1;
+  o.batch_size = 96;  // never filled: 8 lines in all
+  auto s = infer::run_infer(infer::collect_inputs({dir + "/in"}), o, slow_last_page);
+  EXPECT_EQ(s.errors.size(), 0u);
+  EXPECT_EQ(s.lines, 8);
+  EXPECT_EQ(batches, (std::vector<size_t>{6, 2}));  // a.pdf's lines while b.pdf's page was analysed
+  // Results still reach their own lines: each text names its crop's size.
+  for (const char* doc : {"a", "b"}) {
+    json j = json::parse(read_text(dir + "/out/" + doc + ".json"));
+    for (auto& pg : j["pages"])
+      for (auto& l : pg["lines"]) {
+        std::smatch m;
+        std::string text = l["text"];
+        ASSERT_TRUE(std::regex_match(text, m, std::regex("w(\\d+) h(\\d+)")));
+        EXPECT_EQ(std::stoi(m[2]) > 100, std::string(doc) == "b") << text;
+      }
+  }
 }
 
 TEST(InferPipeline, BadInputsAreRecordedAndSkipped) {

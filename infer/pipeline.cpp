@@ -221,20 +221,20 @@ class Runner {
   void plan() {
     remove_stale_temporaries();
     docs_.resize(inputs_.size());
-    enum class Plan { skip, refuse, open };
-    std::vector<Plan> plans(inputs_.size(), Plan::open);
+    enum class Action { skip, refuse, open };
+    std::vector<Action> actions(inputs_.size(), Action::open);
     for (size_t i = 0; i < inputs_.size(); ++i) {
       auto outputs = renderers_->outputs(opt_.out_dir, inputs_[i].name);
       size_t existing = size_t(std::count_if(outputs.begin(), outputs.end(), [](const std::string& p) { return fs::exists(p); }));
-      if (opt_.existing == Existing::skip && existing == outputs.size()) plans[i] = Plan::skip;
-      else if (opt_.existing == Existing::refuse && existing > 0) plans[i] = Plan::refuse;
+      if (opt_.existing == Existing::skip && existing == outputs.size()) actions[i] = Action::skip;
+      else if (opt_.existing == Existing::refuse && existing > 0) actions[i] = Action::refuse;
     }
     // Page counts, the files opened on several threads: one after another, 10 PDFs kept the page
     // threads from starting for 25-40 ms on the H100 host.
     std::vector<int> page_counts(inputs_.size(), 0);
     std::vector<std::string> open_errors(inputs_.size());
     parallel_for(int(inputs_.size()), std::min<int>(8, int(inputs_.size())), [&](int i) {
-      if (plans[size_t(i)] != Plan::open) return;
+      if (actions[size_t(i)] != Action::open) return;
       try {
         page_counts[size_t(i)] = Document::open(inputs_[size_t(i)].path, opt_.source)->page_count();
       } catch (const std::exception& e) {
@@ -247,11 +247,11 @@ class Runner {
       d.result.source = in.path;
       d.result.name = in.name;
       d.result.model = opt_.model;
-      if (plans[i] == Plan::skip) {
+      if (actions[i] == Action::skip) {
         ++summary_.files_skipped;
         d.written = true;
-      } else if (plans[i] == Plan::refuse || !open_errors[i].empty()) {
-        error(in.path, 0, plans[i] == Plan::refuse ? "outputs exist in " + opt_.out_dir + " (use --overwrite or --skip-existing)" : open_errors[i]);
+      } else if (actions[i] == Action::refuse || !open_errors[i].empty()) {
+        error(in.path, 0, actions[i] == Action::refuse ? "outputs exist in " + opt_.out_dir + " (use --overwrite or --skip-existing)" : open_errors[i]);
         ++summary_.files_failed;
         d.written = true;
       } else {

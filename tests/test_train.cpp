@@ -9,6 +9,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "datasets/synth_vin.h"
+#include "train/gradients.h"
 #include "train/trainer.h"
 
 using namespace ocrkit;
@@ -93,6 +94,29 @@ TEST(Train, TinyModelLearnsTinySetToZeroCerThenFineTunes) {
   EXPECT_EQ(f.best_cer, 0.0);  // old rows were copied: the fine-tuned model reads as well as before
   Checkpoint tuned = load_checkpoint(f.best_path);
   EXPECT_EQ(tuned.charset.num_classes(), 35);
+}
+
+// clip_gradients (no host sync) scales gradients exactly as libtorch's clip_grad_norm_ does, above and
+// below the limit, and leaves parameters without a gradient alone.
+TEST(Train, ClipGradientsIsClipGradNorm) {
+  torch::manual_seed(3);
+  for (double max_norm : {0.5, 1e3}) {
+    std::vector<torch::Tensor> ours, theirs;
+    for (auto shape : {std::vector<int64_t>{7, 5}, {13}, {2, 3, 4}}) {
+      auto p = torch::randn(shape).requires_grad_(true);
+      p.mutable_grad() = torch::randn(shape) * 3;
+      auto q = p.detach().clone().requires_grad_(true);
+      q.mutable_grad() = p.grad().clone();
+      ours.push_back(p), theirs.push_back(q);
+    }
+    ours.push_back(torch::zeros({4}).requires_grad_(true));  // no gradient
+    theirs.push_back(torch::zeros({4}).requires_grad_(true));
+    clip_gradients(ours, max_norm);
+    const double norm = torch::nn::utils::clip_grad_norm_(theirs, max_norm);
+    EXPECT_EQ(norm > max_norm, max_norm == 0.5);  // one case clips, the other does not
+    for (size_t i = 0; i + 1 < ours.size(); ++i) EXPECT_TRUE(torch::allclose(ours[i].grad(), theirs[i].grad(), 1e-6, 1e-7)) << i;
+    EXPECT_FALSE(ours.back().grad().defined());
+  }
 }
 
 TEST(Train, BatchLargerThanTheDataSetRepeatsItems) {

@@ -12,6 +12,7 @@
 #include "core/text.h"
 #include "core/torch_compat.h"
 #include "datasets/loader.h"
+#include "train/gradients.h"
 
 namespace fs = std::filesystem;
 
@@ -126,6 +127,17 @@ nlohmann::json load_state(const std::string& path, torch::optim::Optimizer& opt,
 }
 
 }  // namespace
+
+void clip_gradients(const std::vector<torch::Tensor>& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().norm(2));
+  if (norms.empty()) return;
+  const auto scale = (max_norm / (torch::stack(norms).norm(2) + 1e-6)).clamp_max(1.0);
+  for (const auto& p : params)
+    if (p.grad().defined()) p.grad().mul_(scale);
+}
 
 TrainSummary train_model(Config config, const TrainOptions& options) {
   const auto started = Clock::now();
@@ -277,7 +289,7 @@ TrainSummary train_model(Config config, const TrainOptions& options) {
     }
     optimizer.zero_grad();
     loss.backward();
-    if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, grad_clip);
+    if (grad_clip > 0) clip_gradients(trainable, grad_clip);
     optimizer.step();
     const double loss_value = loss.item<double>();  // syncs the device: compute time below is honest
     if (timed) compute_s += seconds_since(t1), samples += batch.images.size(0);

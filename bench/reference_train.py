@@ -27,7 +27,8 @@ no cudnn.benchmark. Not identical: NO augmentation here (run the C++ side with a
 item order comes from numpy's RNG, not mt19937_64 (same statistics, other items); the loader is
 torch's DataLoader with worker processes (C++: threads, data.prefetch batches ready plus one in the
 making per worker); both sides leave --warmup steps untimed (C++: `ocrkit bench train --warmup`); --optim default uses PyTorch's foreach AdamW and
-clipping while libtorch loops per parameter and syncs in clip_grad_norm_ (--optim loop mimics that).
+clipping while libtorch's AdamW loops per parameter (--optim loop mimics that, with per-tensor norms and,
+as libtorch's clip_grad_norm_ did before ocrkit's own clip_gradients, a host sync).
 RSS: the C++ figure covers one process with its loader threads; here the main process and the sum of
 the worker processes are reported apart (shared pages counted in each). Wait ms ends when the batch is
 handed over (pinned); the host->device copy counts as compute, as in trainer.cpp.

@@ -341,7 +341,6 @@ class Runner {
                             (jobs < cores ? ", " + std::to_string(cores - jobs) + " left to the recognition side)" : ")"));
     }
     jobs = std::min<int>(jobs, int(tasks_.size()));
-    jobs_ = jobs;
     // Pages analysed ahead of the recognition thread: enough to keep every worker busy through a
     // recognition call (a page in waiting holds only its prepared lines, a few MB). take() widens it
     // to two batches' worth of pages once it knows the lines per page: with large GPU batches (4096
@@ -362,6 +361,7 @@ class Runner {
       finishing.join();
     };
     try {
+      const size_t batch = size_t(std::max(1, opt_.batch_size));
       for (size_t idx = 0; idx < tasks_.size(); ++idx) {
         PageWork w;
         {
@@ -369,8 +369,7 @@ class Runner {
           // The last pages are all on page threads: recognise what is pending now instead of waiting
           // to fill a batch, so the run ends one small batch after the last page, not one full batch
           // (3,500 lines, ~0.1 s on the H100 host).
-          const size_t batch = size_t(std::max(1, opt_.batch_size));
-          if (!ready_[idx] && tasks_.size() - idx <= size_t(jobs_) && pending_lines_ >= std::max<size_t>(1, batch / 16)) {
+          if (!ready_[idx] && tasks_.size() - idx <= size_t(jobs) && pending_lines_ >= std::max<size_t>(1, batch / 16)) {
             lock.unlock();
             flush();
             lock.lock();
@@ -382,7 +381,7 @@ class Runner {
           space_.notify_all();
         }
         take(std::move(w));
-        if (pending_lines_ >= size_t(std::max(1, opt_.batch_size))) flush();
+        if (pending_lines_ >= batch) flush();
         if (opt_.progress)
           progress.update(int64_t(idx + 1), "file " + std::to_string(tasks_[idx].doc + 1) + "/" + std::to_string(inputs_.size()));
       }
@@ -616,7 +615,6 @@ class Runner {
   std::condition_variable filled_, space_;
   std::vector<std::optional<PageWork>> ready_;
   size_t next_task_ = 0, taken_ = 0, window_ = 4, min_window_ = 4;
-  int jobs_ = 1;  // page threads
   size_t taken_pages_ = 0, taken_lines_ = 0;  // analysed pages received so far, and their lines
   bool stop_ = false;
   // Pages waiting for the next recognize() call.

@@ -285,18 +285,15 @@ TEST(InferPipeline, PendingLinesRecognisedWhileTheLastPagesAreAnalysed) {
   write_file(dir + "/in/b.pdf", make_pdf({{"big one", "big two"}}, 30, 44));  // larger type: taller crops
   FakeRecognizer fake;
   std::vector<size_t> batches;
-  infer::LineRecognizer slow_last_page{
-      [](const cv::Mat& crop) {
-        // b.pdf's lines (crops over 100 px tall at 300 dpi) take a while, as a slow last page would.
-        if (crop.rows > 100) std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        return PreparedLine{crop, crop.cols, crop.cols};
-      },
-      [&](const std::vector<PreparedLine>& lines) {
-        batches.push_back(lines.size());
-        std::vector<cv::Mat> crops;
-        for (auto& l : lines) crops.push_back(l.input);
-        return fake(crops);
-      }};
+  infer::LineRecognizer slow_last_page = infer::line_recognizer([&](const std::vector<cv::Mat>& crops) {
+    batches.push_back(crops.size());
+    return fake(crops);
+  });
+  slow_last_page.prepare = [keep = slow_last_page.prepare](const cv::Mat& crop) {
+    // b.pdf's lines (crops over 100 px tall at 300 dpi) take a while, as a slow last page would.
+    if (crop.rows > 100) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return keep(crop);
+  };
   auto o = options_for(dir + "/out");
   o.jobs = 1;
   o.batch_size = 96;  // never filled: 8 lines in all

@@ -2,7 +2,6 @@
 // Torch-free.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
